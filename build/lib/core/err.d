@@ -1,0 +1,2 @@
+build/lib/core/err.o: lib/core/err.c lib/core/err.h
+lib/core/err.h:

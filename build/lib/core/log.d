@@ -1,0 +1,3 @@
+build/lib/core/log.o: lib/core/log.c lib/core/log.h lib/core/text.h
+lib/core/log.h:
+lib/core/text.h:

@@ -1,0 +1,2 @@
+build/lib/store/schema.o: lib/store/schema.c lib/store/schema.h
+lib/store/schema.h:

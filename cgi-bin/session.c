@@ -1,0 +1,154 @@
+/*
+ * session.fcgi — start, read and delete conversation sessions
+ * (DESIGN.md §4, §8).
+ *
+ *   POST   /session/start   new session; Bearer token optional
+ *   GET    /session/{id}    Bearer token of the owner
+ *   DELETE /session/{id}    Bearer token of the owner
+ *
+ * Without a token, /session/start makes a new anonymous user and returns its
+ * token once.  An unknown token is 401; another user's session is 404, the
+ * same answer as a session that does not exist.
+ */
+#include <string.h>
+
+#include "rose.h"
+
+/* The caller's user id from a required bearer token. */
+static enum rose_err
+caller(struct rose_req *req, struct rose_store *st, char user_id[37])
+{
+    const char *token;
+    enum rose_err err;
+
+    if ((err = rose_req_bearer(req, &token)) != ROSE_OK)
+        return rose_fail(req, err, "The Authorization header must be 'Bearer <user_token>'.");
+    if (token == NULL)
+        return rose_fail(req, ROSE_ERR_UNAUTHORIZED,
+                         "This needs the user_token from /session/start as a Bearer token.");
+    return rose_user_by_token(st, token, user_id);
+}
+
+/* The {id} of the path as a lowercase UUID; anything else cannot exist. */
+static enum rose_err
+path_id(struct rose_req *req, char id[37])
+{
+    const char *p = rose_req_param(req, 0);
+
+    if (p == NULL || strlen(p) != 36 || !rose_uuid_valid(p))
+        return rose_fail(req, ROSE_ERR_NOT_FOUND, "No such session.");
+    memcpy(id, p, 37);
+    rose_uuid_lower(id);
+    return ROSE_OK;
+}
+
+static enum rose_err
+start(struct rose_req *req)
+{
+    struct rose_store *st;
+    const char *token;
+    char user_id[37], new_token[44] = "", session_id[37];
+    struct json_object *o;
+    enum rose_err err;
+
+    if ((err = rose_req_store(req, &st)) != ROSE_OK)
+        return err;
+    if ((err = rose_req_bearer(req, &token)) != ROSE_OK)
+        return rose_fail(req, err, "The Authorization header must be 'Bearer <user_token>'.");
+    if ((err = rose_store_begin(st)) != ROSE_OK)
+        return err;
+    if (token != NULL)
+        err = rose_user_by_token(st, token, user_id);
+    else
+        err = rose_user_create(st, user_id, new_token);
+    if (err == ROSE_OK)
+        err = rose_session_create(st, user_id, session_id);
+    if (err == ROSE_OK)
+        err = rose_store_commit(st);
+    if (err != ROSE_OK) {
+        rose_store_rollback(st);
+        explicit_bzero(new_token, sizeof(new_token));
+        return err;
+    }
+    rose_req_log_session(req, session_id);
+    o = json_object_new_object();
+    if (o != NULL) {
+        json_object_object_add(o, "session_id", json_object_new_string(session_id));
+        json_object_object_add(o, "user_id", json_object_new_string(user_id));
+        if (new_token[0])
+            json_object_object_add(o, "user_token", json_object_new_string(new_token));
+        json_object_object_add(o, "message",
+                               json_object_new_string(new_token[0]
+                                                          ? "Session started. Keep user_token "
+                                                            "to return; it is shown only once."
+                                                          : "Session started."));
+    }
+    explicit_bzero(new_token, sizeof(new_token));
+    return rose_reply_json(req, 200, o);
+}
+
+static struct json_object *
+time_str(long long ms)
+{
+    char buf[32];
+
+    rose_time_iso(ms, buf);
+    return json_object_new_string(buf);
+}
+
+static enum rose_err
+get(struct rose_req *req)
+{
+    struct rose_store *st;
+    struct rose_session s;
+    char user_id[37], id[37];
+    struct json_object *o;
+    enum rose_err err;
+
+    if ((err = path_id(req, id)) != ROSE_OK)
+        return err;
+    rose_req_log_session(req, id);
+    if ((err = rose_req_store(req, &st)) != ROSE_OK || (err = caller(req, st, user_id)) != ROSE_OK)
+        return err;
+    if ((err = rose_session_get(st, id, user_id, &s)) != ROSE_OK)
+        return rose_fail(req, err, err == ROSE_ERR_NOT_FOUND ? "No such session." : NULL);
+    o = json_object_new_object();
+    if (o != NULL) {
+        json_object_object_add(o, "session_id", json_object_new_string(s.id));
+        json_object_object_add(o, "created_at", time_str(s.created_at));
+        json_object_object_add(o, "last_active", time_str(s.last_active));
+        json_object_object_add(o, "message_count", json_object_new_int64(s.message_count));
+        json_object_object_add(o, "summary", json_object_new_string(s.summary));
+    }
+    rose_session_clear(&s);
+    return rose_reply_json(req, 200, o);
+}
+
+static enum rose_err
+del(struct rose_req *req)
+{
+    struct rose_store *st;
+    char user_id[37], id[37];
+    enum rose_err err;
+
+    if ((err = path_id(req, id)) != ROSE_OK)
+        return err;
+    rose_req_log_session(req, id);
+    if ((err = rose_req_store(req, &st)) != ROSE_OK || (err = caller(req, st, user_id)) != ROSE_OK)
+        return err;
+    if ((err = rose_session_delete(st, id, user_id)) != ROSE_OK)
+        return rose_fail(req, err, err == ROSE_ERR_NOT_FOUND ? "No such session." : NULL);
+    return rose_reply_empty(req, 204);
+}
+
+static const struct rose_route routes[] = {
+    {"POST", "/session/start", ROSE_BODY_JSON_OPTIONAL, 0, start},
+    {"GET", "/session/{}", ROSE_BODY_NONE, 0, get},
+    {"DELETE", "/session/{}", ROSE_BODY_NONE, 0, del},
+};
+
+int
+main(int argc, char **argv)
+{
+    return rose_http_main("session", routes, sizeof(routes) / sizeof(routes[0]), argc, argv);
+}

@@ -1,0 +1,563 @@
+/*
+ * test_llm.c — the chat completions client against tests/fakes/fake_llm.py,
+ * which this program starts (cwd must be the repository root) and stops.
+ * Each case scripts the fake, calls the client, and checks the result and,
+ * where it matters, what the fake received.  Also the chunk decoder alone.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <curl/curl.h>
+#include <json-c/json.h>
+
+#include "core/buf.h"
+#include "providers/llm.h"
+#include "t.h"
+
+#define FAKE "tests/fakes/fake_llm.py"
+#define KEY "test-key"
+
+static pid_t fake_pid = -1;
+static char fake_dir[] = "/tmp/rose-test-llm-XXXXXX";
+static char port_file[64];
+static char base_url[64];  /* http://127.0.0.1:PORT/openai/v1 */
+static char fake_url[64];  /* http://127.0.0.1:PORT */
+
+/* Start the fake on a free port; 1 once it is listening. */
+static int
+start_fake(void)
+{
+    struct timespec pause = {0, 20 * 1000 * 1000};
+    FILE *f;
+    int port = 0, i;
+
+    if (access(FAKE, R_OK) != 0 || mkdtemp(fake_dir) == NULL)
+        return 0;
+    snprintf(port_file, sizeof(port_file), "%s/port", fake_dir);
+    fflush(stdout);
+    if ((fake_pid = fork()) < 0)
+        return 0;
+    if (fake_pid == 0) {
+        execlp("python3", "python3", FAKE, "--port", "0", "--port-file", port_file, "--key", KEY,
+               (char *)NULL);
+        _exit(127);
+    }
+    for (i = 0; i < 250 && port == 0; i++) { /* up to 5 s */
+        if ((f = fopen(port_file, "r")) != NULL) {
+            if (fscanf(f, "%d", &port) != 1)
+                port = 0;
+            fclose(f);
+        }
+        if (port == 0)
+            nanosleep(&pause, NULL);
+    }
+    snprintf(fake_url, sizeof(fake_url), "http://127.0.0.1:%d", port);
+    snprintf(base_url, sizeof(base_url), "http://127.0.0.1:%d/openai/v1", port);
+    return port > 0;
+}
+
+static void
+stop_fake(void)
+{
+    if (fake_pid > 0) {
+        kill(fake_pid, SIGTERM);
+        waitpid(fake_pid, NULL, 0);
+    }
+    unlink(port_file);
+    rmdir(fake_dir);
+}
+
+static size_t
+collect(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    return rose_buf_append(userdata, ptr, size * nmemb) == ROSE_OK ? size * nmemb : 0;
+}
+
+/* Talk to the fake's control API; returns the body (caller frees) or NULL. */
+static char *
+fake_http(const char *path, const char *post)
+{
+    struct rose_buf out;
+    char url[256];
+    CURL *h;
+    CURLcode rc;
+
+    rose_buf_init(&out, 1 << 20);
+    snprintf(url, sizeof(url), "%s%s", fake_url, path);
+    if ((h = curl_easy_init()) == NULL)
+        return NULL;
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &out);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 5000L);
+    if (post)
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, post);
+    rc = curl_easy_perform(h);
+    curl_easy_cleanup(h);
+    if (rc != CURLE_OK) {
+        rose_buf_free(&out);
+        return NULL;
+    }
+    return rose_buf_steal(&out);
+}
+
+static void
+script(const char *steps)
+{
+    free(fake_http("/_fake/script", steps));
+}
+
+/* The body of the last request the fake logged, parsed (caller puts). */
+static struct json_object *
+last_request(void)
+{
+    struct json_object *all, *last = NULL;
+    char *s = fake_http("/_fake/requests", NULL);
+    size_t n;
+
+    if (s == NULL)
+        return NULL;
+    all = json_tokener_parse(s);
+    free(s);
+    if (all && (n = json_object_array_length(all)) > 0)
+        last = json_object_get(json_object_array_get_idx(all, n - 1));
+    json_object_put(all);
+    return last;
+}
+
+/* Walk a path of object keys and array indexes ("body.messages.1.content"). */
+static struct json_object *
+dig(struct json_object *o, const char *path)
+{
+    char buf[128], *tok, *save = NULL;
+
+    snprintf(buf, sizeof(buf), "%s", path);
+    for (tok = strtok_r(buf, ".", &save); o && tok; tok = strtok_r(NULL, ".", &save)) {
+        if (json_object_is_type(o, json_type_array))
+            o = json_object_array_get_idx(o, (size_t)atoi(tok));
+        else if (!json_object_object_get_ex(o, tok, &o))
+            o = NULL;
+    }
+    return o;
+}
+
+static const char *
+dig_str(struct json_object *o, const char *path)
+{
+    o = dig(o, path);
+    return json_object_is_type(o, json_type_string) ? json_object_get_string(o) : NULL;
+}
+
+static struct rose_llm_opts
+opts(void)
+{
+    struct rose_llm_opts o = {
+        .base_url = base_url,
+        .api_key = KEY,
+        .model = "llama-3.3-70b-versatile",
+        .temperature = 0.7,
+        .max_tokens = 200,
+        .connect_timeout_ms = 2000,
+        .timeout_ms = 5000,
+        .max_response_bytes = 1 << 20,
+    };
+    return o;
+}
+
+static const struct rose_llm_msg chat[] = {
+    {"system", "You are Rose, a warm companion."},
+    {"user", "I lost my grandmother last spring and I still miss her every day."},
+};
+#define NCHAT (sizeof(chat) / sizeof(chat[0]))
+
+/* Tokens as they arrive: joined, and counted. */
+struct tokens {
+    struct rose_buf joined;
+    int n;
+    int fail_after; /* > 0: return ROSE_ERR_CONFLICT on that token */
+};
+
+static enum rose_err
+on_token(void *arg, const char *tok, size_t len)
+{
+    struct tokens *t = arg;
+
+    t->n++;
+    if (len == 0 || tok[len] != '\0')
+        return ROSE_ERR_INTERNAL;
+    if (t->fail_after > 0 && t->n == t->fail_after)
+        return ROSE_ERR_CONFLICT;
+    return rose_buf_append(&t->joined, tok, len);
+}
+
+static void
+test_plain(void)
+{
+    struct rose_llm_opts o = opts();
+    struct rose_llm_result r;
+    struct json_object *req;
+    enum rose_err err;
+
+    script("[{\"reply\": \"The garden remembers her too.\","
+           " \"usage\": {\"prompt_tokens\": 31, \"completion_tokens\": 7}}]");
+    err = rose_llm_complete(&o, chat, NCHAT, &r);
+    T_INT(err, ROSE_OK, "plain: ok");
+    T_STR(r.text, "The garden remembers her too.", "plain: text");
+    T_STR(r.finish_reason, "stop", "plain: finish_reason");
+    T_INT(r.prompt_tokens, 31, "plain: prompt_tokens from usage");
+    T_INT(r.completion_tokens, 7, "plain: completion_tokens from usage");
+    T_INT(r.http_status, 200, "plain: status");
+    T_OK(r.retry_after_s == -1, "plain: no retry_after");
+    T_STR(r.error_type, "", "plain: no error_type");
+    rose_llm_result_free(&r);
+    rose_llm_result_free(&r); /* twice is harmless */
+
+    req = last_request();
+    T_STR(dig_str(req, "path"), "/openai/v1/chat/completions", "plain: request path");
+    T_STR(dig_str(req, "auth"), "ok", "plain: bearer key sent");
+    T_STR(dig_str(req, "headers.Content-Type"), "application/json", "plain: JSON content type");
+    T_STR(dig_str(req, "body.model"), "llama-3.3-70b-versatile", "plain: model sent");
+    T_STR(dig_str(req, "body.messages.0.role"), "system", "plain: first role");
+    T_STR(dig_str(req, "body.messages.1.content"), chat[1].content, "plain: user text sent");
+    T_OK(json_object_is_type(dig(req, "body.stream"), json_type_boolean) &&
+             !json_object_get_boolean(dig(req, "body.stream")),
+         "plain: stream is false");
+    T_OK(json_object_get_double(dig(req, "body.temperature")) == 0.7, "plain: temperature 0.7");
+    T_INT(json_object_get_int(dig(req, "body.max_tokens")), 200, "plain: max_tokens");
+    json_object_put(req);
+}
+
+static void
+test_default_reply_and_escaping(void)
+{
+    static const char tricky[] = "She said \"goodbye\" \\ then {\"x\":1}\n\ttabs and é 🌿";
+    struct rose_llm_msg m[] = {{"user", tricky}};
+    struct rose_llm_opts o = opts();
+    struct rose_llm_result r;
+    struct json_object *req;
+    char url[160], want[128];
+
+    snprintf(url, sizeof(url), "%s/", base_url);
+    o.base_url = url;
+    T_INT(rose_llm_complete(&o, m, 1, &r), ROSE_OK, "default reply: ok (base URL with '/')");
+    snprintf(want, sizeof(want), "I hear you. You said: %.40s", tricky);
+    T_STR(r.text, want, "default reply: derived from the message");
+    rose_llm_result_free(&r);
+    req = last_request();
+    T_STR(dig_str(req, "body.messages.0.content"), tricky, "quotes, escapes, UTF-8 sent intact");
+    json_object_put(req);
+}
+
+static void
+test_stream(const char *name, const char *step, const char *reply)
+{
+    struct rose_llm_opts o = opts();
+    struct rose_llm_result r;
+    struct tokens t = {.n = 0};
+    struct json_object *req;
+    enum rose_err err;
+
+    rose_buf_init(&t.joined, 1 << 16);
+    script(step);
+    err = rose_llm_stream(&o, chat, NCHAT, on_token, &t, &r);
+    T_INT(err, ROSE_OK, "%s: ok", name);
+    T_STR(r.text, reply, "%s: full text", name);
+    T_STR(t.joined.data, reply, "%s: tokens in order join to the text", name);
+    T_OK(t.n > 5, "%s: many tokens (%d)", name, t.n);
+    T_STR(r.finish_reason, "stop", "%s: finish_reason", name);
+    T_INT(r.prompt_tokens, 40, "%s: prompt_tokens from x_groq.usage", name);
+    T_INT(r.completion_tokens, 12, "%s: completion_tokens from x_groq.usage", name);
+    rose_llm_result_free(&r);
+    rose_buf_free(&t.joined);
+
+    req = last_request();
+    T_OK(json_object_get_boolean(dig(req, "body.stream")), "%s: stream is true", name);
+    T_STR(dig_str(req, "headers.Accept"), "text/event-stream", "%s: accepts SSE", name);
+    T_STR(dig_str(req, "body.messages.1.content"), chat[1].content, "%s: user text sent", name);
+    json_object_put(req);
+}
+
+static void
+test_errors(void)
+{
+    struct rose_llm_opts o = opts();
+    struct rose_llm_result r;
+    struct tokens t = {.n = 0};
+    enum rose_err err;
+
+    rose_buf_init(&t.joined, 1 << 16);
+
+    o.api_key = "wrong-key";
+    err = rose_llm_complete(&o, chat, NCHAT, &r);
+    T_INT(err, ROSE_ERR_UPSTREAM, "401: upstream error");
+    T_INT(r.http_status, 401, "401: status");
+    T_STR(r.error_type, "invalid_api_key", "401: error code kept");
+    T_OK(r.text == NULL, "401: no text");
+    rose_llm_result_free(&r);
+    o.api_key = NULL;
+    T_INT(rose_llm_stream(&o, chat, NCHAT, on_token, &t, &r), ROSE_ERR_UPSTREAM,
+          "401 without a key, streaming");
+    T_INT(r.http_status, 401, "401 without a key: status");
+    rose_llm_result_free(&r);
+    o = opts();
+
+    script("[{\"status\": 429, \"retry_after\": 2}, {\"status\": 429, \"retry_after\": 7}]");
+    err = rose_llm_complete(&o, chat, NCHAT, &r);
+    T_INT(err, ROSE_ERR_RATE_LIMITED, "429: rate limited");
+    T_INT(r.http_status, 429, "429: status");
+    T_OK(r.retry_after_s == 2, "429: retry_after 2 (got %g)", r.retry_after_s);
+    T_STR(r.error_type, "rate_limit_exceeded", "429: error code");
+    rose_llm_result_free(&r);
+    err = rose_llm_stream(&o, chat, NCHAT, on_token, &t, &r);
+    T_INT(err, ROSE_ERR_RATE_LIMITED, "429 streaming: rate limited");
+    T_OK(r.retry_after_s == 7, "429 streaming: retry_after 7 (got %g)", r.retry_after_s);
+    rose_llm_result_free(&r);
+
+    script("[{\"status\": 500}, {\"status\": 503, \"retry_after\": 3}, {\"status\": 498},"
+           " {\"status\": 400}, {\"status\": 500}]");
+    err = rose_llm_complete(&o, chat, NCHAT, &r);
+    T_INT(err, ROSE_ERR_UNAVAILABLE, "500: unavailable");
+    T_INT(r.http_status, 500, "500: status");
+    T_STR(r.error_type, "internal_server_error", "500: error type");
+    T_OK(r.retry_after_s == -1, "500: no retry_after");
+    rose_llm_result_free(&r);
+    err = rose_llm_complete(&o, chat, NCHAT, &r);
+    T_INT(err, ROSE_ERR_UNAVAILABLE, "503: unavailable");
+    T_OK(r.retry_after_s == 3, "503: retry_after 3");
+    rose_llm_result_free(&r);
+    T_INT(rose_llm_complete(&o, chat, NCHAT, &r), ROSE_ERR_UNAVAILABLE, "498: unavailable");
+    rose_llm_result_free(&r);
+    T_INT(rose_llm_complete(&o, chat, NCHAT, &r), ROSE_ERR_UPSTREAM, "400: upstream");
+    rose_llm_result_free(&r);
+    T_INT(rose_llm_stream(&o, chat, NCHAT, on_token, &t, &r), ROSE_ERR_UNAVAILABLE,
+          "500 streaming: unavailable");
+    T_OK(r.text == NULL, "500 streaming: no text");
+    rose_llm_result_free(&r);
+    rose_buf_free(&t.joined);
+}
+
+static void
+test_cut_and_malformed(void)
+{
+    static const char reply[] = "One two three four five six seven eight nine ten.";
+    struct rose_llm_opts o = opts();
+    struct rose_llm_result r;
+    struct tokens t = {.n = 0};
+    enum rose_err err;
+
+    rose_buf_init(&t.joined, 1 << 16);
+    script("[{\"cut\": true, \"reply\": \"One two three four five six seven eight nine ten.\"}]");
+    err = rose_llm_stream(&o, chat, NCHAT, on_token, &t, &r);
+    T_INT(err, ROSE_ERR_PARSE, "cut-off stream: parse error");
+    T_OK(r.text != NULL && r.text[0] != '\0' && strlen(r.text) < strlen(reply) &&
+             strncmp(r.text, reply, strlen(r.text)) == 0,
+         "cut-off stream: partial text kept ('%s')", r.text ? r.text : "(null)");
+    T_STR(t.joined.data, r.text, "cut-off stream: tokens match the partial text");
+    T_OK(r.finish_reason == NULL, "cut-off stream: no finish_reason");
+    T_INT(r.http_status, 200, "cut-off stream: status 200");
+    rose_llm_result_free(&r);
+
+    script("[{\"malformed\": true}, {\"malformed\": true, \"reply\": \"Hello there friend.\"}]");
+    T_INT(rose_llm_complete(&o, chat, NCHAT, &r), ROSE_ERR_PARSE, "malformed JSON body: parse");
+    T_OK(r.text == NULL, "malformed JSON body: no text");
+    rose_llm_result_free(&r);
+    T_INT(rose_llm_stream(&o, chat, NCHAT, on_token, &t, &r), ROSE_ERR_PARSE,
+          "malformed stream chunk: parse");
+    rose_llm_result_free(&r);
+
+    t.n = 0;
+    t.fail_after = 3;
+    rose_buf_reset(&t.joined);
+    script("[{\"reply\": \"One two three four five six seven eight nine ten.\"}]");
+    T_INT(rose_llm_stream(&o, chat, NCHAT, on_token, &t, &r), ROSE_ERR_CONFLICT,
+          "token callback error stops the stream");
+    T_INT(t.n, 3, "no token after the failing one");
+    T_STR(r.text, "One two three", "text up to the failing token");
+    rose_llm_result_free(&r);
+
+    script("[{\"reply\": \"It was cut short\", \"finish_reason\": \"length\"}]");
+    T_INT(rose_llm_complete(&o, chat, NCHAT, &r), ROSE_OK, "finish_reason length: ok");
+    T_STR(r.finish_reason, "length", "finish_reason length: reported");
+    rose_llm_result_free(&r);
+    rose_buf_free(&t.joined);
+}
+
+/* A port nothing listens on: bind one, note it, close it. */
+static int
+closed_port(void)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    socklen_t len = sizeof(a);
+    int fd, port = 0;
+
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
+        return 0;
+    if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    close(fd);
+    return port;
+}
+
+static void
+test_transport(void)
+{
+    struct rose_llm_opts o = opts();
+    struct rose_llm_result r;
+    struct tokens t = {.n = 0};
+    char url[64];
+    enum rose_err err;
+
+    rose_buf_init(&t.joined, 1 << 16);
+    o.timeout_ms = 300;
+    script("[{\"stall\": 3}, {\"stall\": 3}]");
+    err = rose_llm_complete(&o, chat, NCHAT, &r);
+    T_INT(err, ROSE_ERR_TIMEOUT, "stall: timeout");
+    T_INT(r.http_status, 0, "stall: no status");
+    rose_llm_result_free(&r);
+    T_INT(rose_llm_stream(&o, chat, NCHAT, on_token, &t, &r), ROSE_ERR_TIMEOUT,
+          "stall streaming: timeout");
+    rose_llm_result_free(&r);
+
+    o = opts();
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1", closed_port());
+    o.base_url = url;
+    T_INT(rose_llm_complete(&o, chat, NCHAT, &r), ROSE_ERR_UNAVAILABLE, "refused: unavailable");
+    T_INT(r.http_status, 0, "refused: no status");
+    rose_llm_result_free(&r);
+
+    o = opts();
+    o.max_response_bytes = 300;
+    script("[{\"reply\": \"Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do "
+           "eiusmod tempor incididunt ut labore et dolore magna aliqua. Ut enim ad minim veniam, "
+           "quis nostrud exercitation ullamco laboris nisi ut aliquip ex ea commodo consequat.\"},"
+           " {\"reply\": \"Lorem ipsum dolor sit amet, consectetur adipiscing elit.\"}]");
+    T_INT(rose_llm_complete(&o, chat, NCHAT, &r), ROSE_ERR_TOO_LARGE, "over cap: too large");
+    rose_llm_result_free(&r);
+    T_INT(rose_llm_stream(&o, chat, NCHAT, on_token, &t, &r), ROSE_ERR_TOO_LARGE,
+          "over cap streaming: too large");
+    rose_llm_result_free(&r);
+
+    o = opts();
+    o.base_url = NULL;
+    T_INT(rose_llm_complete(&o, chat, NCHAT, &r), ROSE_ERR_CONFIG, "no base URL: config");
+    T_OK(r.text == NULL && r.http_status == 0 && r.prompt_tokens == -1, "result set anyway");
+    o = opts();
+    o.api_key = "key\r\nX-Evil: 1";
+    T_INT(rose_llm_complete(&o, chat, NCHAT, &r), ROSE_ERR_CONFIG, "CRLF in key: config");
+    o = opts();
+    o.base_url = "file:///etc/passwd";
+    T_INT(rose_llm_complete(&o, chat, NCHAT, &r), ROSE_ERR_CONFIG, "file:// URL: config");
+    rose_llm_result_free(&r);
+    rose_buf_free(&t.joined);
+}
+
+struct chunk_case {
+    const char *json;
+    enum rose_err err;
+    const char *content; /* NULL: none */
+    const char *finish;
+    const char *error;
+    int prompt, completion;
+};
+
+static const struct chunk_case chunks[] = {
+    {"{\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},"
+     "\"finish_reason\":null}],\"x_groq\":{\"id\":\"req_1\"}}",
+     ROSE_OK, "", NULL, NULL, -1, -1},
+    {"{\"choices\":[{\"delta\":{\"content\":\" h\\u00e9\\n\"}}]}", ROSE_OK, " h\xc3\xa9\n", NULL,
+     NULL, -1, -1},
+    {"{\"choices\":[{\"delta\":{},\"finish_reason\":\"stop\"}],"
+     "\"x_groq\":{\"id\":\"r\",\"usage\":{\"prompt_tokens\":9,\"completion_tokens\":3}}}",
+     ROSE_OK, NULL, "stop", NULL, 9, 3},
+    {"{\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":2}}", ROSE_OK, NULL,
+     NULL, NULL, 5, 2},
+    {"{\"choices\":[{\"delta\":{\"content\":null}}],\"usage\":null}", ROSE_OK, NULL, NULL, NULL, -1,
+     -1},
+    {"{\"error\":{\"message\":\"x\",\"type\":\"internal_server_error\"}}", ROSE_OK, NULL, NULL,
+     "internal_server_error", -1, -1},
+    {"{\"choices\":[{\"delta\":{\"content\":\"a\"}}],\"usage\":{\"prompt_tokens\":-4,"
+     "\"completion_tokens\":\"7\"}}",
+     ROSE_OK, "a", NULL, NULL, -1, -1},
+    {"[]", ROSE_ERR_PARSE, NULL, NULL, NULL, -1, -1},
+    {"{\"choices\":{}}", ROSE_ERR_PARSE, NULL, NULL, NULL, -1, -1},
+    {"{\"choices\":[7]}", ROSE_ERR_PARSE, NULL, NULL, NULL, -1, -1},
+    {"{\"choices\":[{\"delta\":\"x\"}]}", ROSE_ERR_PARSE, NULL, NULL, NULL, -1, -1},
+    {"{\"choices\":[{\"delta\":{\"content\":5}}]}", ROSE_ERR_PARSE, NULL, NULL, NULL, -1, -1},
+    {"{\"choices\":[{\"delta\":{},\"finish_reason\":1}]}", ROSE_ERR_PARSE, NULL, NULL, NULL, -1,
+     -1},
+    {"{\"choices\":[{\"delta\":{\"content\":\"a\\u0000b\"}}]}", ROSE_ERR_PARSE, NULL, NULL, NULL,
+     -1, -1},
+    {"{\"choices\":[]} x", ROSE_ERR_PARSE, NULL, NULL, NULL, -1, -1},
+    {"{\"choices\":[{\"delta\":{\"content\":\"Hel", ROSE_ERR_PARSE, NULL, NULL, NULL, -1, -1},
+    {"{\"a\":\"\xff\"}", ROSE_ERR_PARSE, NULL, NULL, NULL, -1, -1},
+    {"{\"a\":[[[[[[[[[[1]]]]]]]]]]}", ROSE_ERR_PARSE, NULL, NULL, NULL, -1, -1},
+    {"", ROSE_ERR_PARSE, NULL, NULL, NULL, -1, -1},
+};
+
+static void
+test_chunks(void)
+{
+    struct rose_llm_chunk c;
+    size_t i;
+
+    for (i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
+        const struct chunk_case *k = &chunks[i];
+        enum rose_err err = rose_llm_decode_chunk(k->json, strlen(k->json), &c);
+        int same = err == k->err;
+
+        if (err == ROSE_OK) {
+            same = same && (k->content ? c.content && c.content_len == strlen(k->content) &&
+                                             memcmp(c.content, k->content, c.content_len) == 0
+                                       : c.content == NULL);
+            same = same && (k->finish ? c.finish_reason && !strcmp(c.finish_reason, k->finish)
+                                      : c.finish_reason == NULL);
+            same = same && (k->error ? c.error && !strcmp(c.error, k->error) : c.error == NULL);
+            same = same && c.prompt_tokens == k->prompt && c.completion_tokens == k->completion;
+            rose_llm_chunk_free(&c);
+        }
+        T_OK(same, "chunk %zu decodes as expected (%s)", i, k->json);
+    }
+    rose_llm_chunk_free(NULL);
+    rose_llm_result_free(NULL);
+}
+
+int
+main(void)
+{
+    int up;
+
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    signal(SIGPIPE, SIG_IGN);
+    test_chunks();
+    up = start_fake();
+    T_OK(up, "fake LLM started (%s, run from the repository root)", FAKE);
+    if (up) {
+        test_plain();
+        test_default_reply_and_escaping();
+        test_stream("stream", "[{\"reply\": \"Take a slow breath with me. The river keeps moving, "
+                              "and so will you.\", \"usage\": {\"prompt_tokens\": 40, "
+                              "\"completion_tokens\": 12}}]",
+                    "Take a slow breath with me. The river keeps moving, and so will you.");
+        test_stream("split stream", "[{\"split\": true, \"reply\": \"Grief is love with nowhere to "
+                                    "go, and it softens with time.\", \"usage\": "
+                                    "{\"prompt_tokens\": 40, \"completion_tokens\": 12}}]",
+                    "Grief is love with nowhere to go, and it softens with time.");
+        test_errors();
+        test_cut_and_malformed();
+        test_transport();
+    }
+    stop_fake();
+    curl_global_cleanup();
+    return t_done();
+}
