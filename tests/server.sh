@@ -36,12 +36,12 @@ rose_server_start() {
         ;;
     apache)
         user=$(id -un) group=$(id -gn)
+        mkdir -p "$dir/fcgid"
         if [ "$(id -u)" = 0 ]; then
             # Apache will not run its children as root: hand the data to www-data.
             user=www-data group=www-data
             chown -R www-data:www-data "$dir"
         fi
-        mkdir -p "$dir/fcgid"
         cat > "$dir/apache.conf" <<CONF
 ServerRoot /etc/apache2
 ServerName 127.0.0.1

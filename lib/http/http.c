@@ -517,22 +517,39 @@ front_body(struct rose_req *req)
     return ROSE_OK;
 }
 
-/* Build "GET, POST, OPTIONS" for the routes whose pattern matches. */
-static void
-allow_list(struct rose_req *req, const struct rose_route *routes, size_t n, char *buf, size_t len)
+/*
+ * The routes that answer this path: those whose pattern matches with the
+ * fewest captures, so a literal segment ("/session/start") wins over a
+ * capture ("/session/{}").  Returns that capture count, -1 if none match.
+ */
+static int
+best_captures(struct rose_req *req, const struct rose_route *routes, size_t n)
 {
     size_t i;
-    int get = 0;
+    int best = -1;
+
+    for (i = 0; i < n; i++)
+        if (match(req, routes[i].pattern) && (best < 0 || req->nparams < best))
+            best = req->nparams;
+    return best;
+}
+
+/* Build "GET, HEAD, POST, OPTIONS" for the routes that answer this path. */
+static void
+allow_list(struct rose_req *req, const struct rose_route *routes, size_t n, int captures,
+           char *buf, size_t len)
+{
+    size_t i;
 
     buf[0] = '\0';
     for (i = 0; i < n; i++) {
-        if (!match(req, routes[i].pattern) || strstr(buf, routes[i].method) != NULL)
+        if (!match(req, routes[i].pattern) || req->nparams != captures ||
+            strstr(buf, routes[i].method) != NULL)
             continue;
-        snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", buf[0] ? ", " : "",
-                 routes[i].method);
-        get |= strcmp(routes[i].method, "GET") == 0;
+        snprintf(buf + strlen(buf), len - strlen(buf), "%s%s%s", buf[0] ? ", " : "",
+                 routes[i].method, strcmp(routes[i].method, "GET") == 0 ? ", HEAD" : "");
     }
-    snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", get ? ", HEAD" : "", ", OPTIONS");
+    snprintf(buf + strlen(buf), len - strlen(buf), ", OPTIONS");
 }
 
 static enum rose_err
@@ -605,7 +622,7 @@ dispatch(struct rose_req *req, const struct rose_route *routes, size_t n)
     const char *m = req->method;
     char allow[128];
     size_t i;
-    int path_known = 0;
+    int captures;
     enum rose_err err;
 
     if ((err = server_error(req)) != ROSE_OK) {
@@ -616,22 +633,19 @@ dispatch(struct rose_req *req, const struct rose_route *routes, size_t n)
             return error_page(req, err); /* a person's browser, not an API client */
         return err;
     }
-    if (!normalize_path(req))
+    if (!normalize_path(req) || (captures = best_captures(req, routes, n)) < 0)
         return ROSE_ERR_NOT_FOUND;
     for (i = 0; i < n; i++) {
         const char *rm = routes[i].method;
-        if (!match(req, routes[i].pattern))
+        if (!match(req, routes[i].pattern) || req->nparams != captures)
             continue;
-        path_known = 1;
         if (strcmp(m, rm) == 0 || (req->head && strcmp(rm, "GET") == 0)) {
             req->route = &routes[i];
             break;
         }
     }
-    if (!path_known)
-        return ROSE_ERR_NOT_FOUND;
     if (req->route == NULL) {
-        allow_list(req, routes, n, allow, sizeof(allow));
+        allow_list(req, routes, n, captures, allow, sizeof(allow));
         if (strcmp(m, "OPTIONS") == 0)
             return preflight(req, allow);
         rose_reply_header(req, "Allow", allow);

@@ -6,13 +6,11 @@
  * decoded as chunks and handed to the caller as they come; anything else
  * (a plain reply, an error body) is collected, capped, and parsed at the end.
  */
-#include <ctype.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include <curl/curl.h>
@@ -20,6 +18,7 @@
 
 #include "core/buf.h"
 #include "core/limits.h"
+#include "core/text.h"
 #include "providers/llm.h"
 #include "providers/sse.h"
 
@@ -28,17 +27,17 @@ struct call {
     const struct rose_llm_opts *o;
     struct rose_llm_result *res;
     CURL *curl;
-    int stream;            /* we asked for "stream": true */
-    int started;           /* the first body byte arrived; `sse` is decided */
-    int sse;               /* the body is an event stream (2xx to a stream request) */
-    int done;              /* saw `data: [DONE]` */
-    size_t received;       /* body bytes so far, against o->max_response_bytes */
-    struct rose_buf body;  /* the body, unless it is an event stream */
+    int stream;           /* we asked for "stream": true */
+    int started;          /* the first body byte arrived; `sse` is decided */
+    int sse;              /* the body is an event stream (2xx to a stream request) */
+    int done;             /* saw `data: [DONE]` */
+    size_t received;      /* body bytes so far, against o->max_response_bytes */
+    struct rose_buf body; /* the body, unless it is an event stream */
     struct rose_sse *parser;
-    struct rose_buf text;  /* reply text so far, for a stream */
+    struct rose_buf text; /* reply text so far, for a stream */
     rose_llm_token_fn on_token;
     void *arg;
-    enum rose_err err;     /* why a callback stopped the transfer */
+    enum rose_err err; /* why a callback stopped the transfer */
 };
 
 /* Parse json[0..n) as one JSON object; nothing may follow it. */
@@ -202,16 +201,21 @@ rose_llm_result_free(struct rose_llm_result *res)
     res->finish_reason = NULL;
 }
 
-/* Keep an upstream error kind, made safe to log. */
+static int
+is_kind_char(char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           ch == '_' || ch == '.' || ch == '-';
+}
+
+/* Keep an upstream error kind, made safe to log: [A-Za-z0-9_.-] only. */
 static void
 set_error_type(struct rose_llm_result *res, const char *kind)
 {
     size_t i;
 
     for (i = 0; kind[i] && i < sizeof(res->error_type) - 1; i++)
-        res->error_type[i] = isalnum((unsigned char)kind[i]) || strchr("_.-", kind[i])
-                                 ? kind[i]
-                                 : '_';
+        res->error_type[i] = is_kind_char(kind[i]) ? kind[i] : '_';
     res->error_type[i] = '\0';
 }
 
@@ -299,19 +303,18 @@ write_body(char *ptr, size_t size, size_t nmemb, void *userdata)
     return n;
 }
 
-/* Retry-After: delta-seconds or an HTTP date (RFC 9110 §10.2.3). */
+/* Retry-After: delta-seconds or an HTTP date (RFC 9110 §10.2.3); -1 if
+ * neither.  Digits by hand, since strtod() would follow the locale. */
 static double
 parse_retry_after(const char *v)
 {
-    char *end;
-    double d;
+    double d = 0;
     time_t t;
 
-    if (isdigit((unsigned char)*v)) {
-        d = strtod(v, &end);
-        while (*end == ' ' || *end == '\t')
-            end++;
-        return *end == '\0' && isfinite(d) ? d : -1;
+    if (*v >= '0' && *v <= '9') {
+        for (; *v >= '0' && *v <= '9'; v++)
+            d = d * 10 + (*v - '0');
+        return *v == '\0' ? d : -1;
     }
     if ((t = curl_getdate(v, NULL)) == -1)
         return -1;
@@ -322,24 +325,19 @@ parse_retry_after(const char *v)
 static size_t
 read_header(char *buf, size_t size, size_t nitems, void *userdata)
 {
+    static const char name[] = "retry-after:";
     struct call *c = userdata;
     size_t n = size * nitems, vlen;
     char value[64];
-    const char *v;
 
     if (n >= 5 && memcmp(buf, "HTTP/", 5) == 0) {
         c->res->retry_after_s = -1; /* a new response (after a 100) starts */
-    } else if (n > 12 && strncasecmp(buf, "retry-after:", 12) == 0) {
-        v = buf + 12;
-        vlen = n - 12;
-        while (vlen > 0 && (*v == ' ' || *v == '\t'))
-            v++, vlen--;
-        while (vlen > 0 && isspace((unsigned char)v[vlen - 1]))
-            vlen--;
-        if (vlen < sizeof(value)) {
-            memcpy(value, v, vlen);
+    } else if (n > sizeof(name) - 1 && rose_strnieq(buf, name, sizeof(name) - 1)) {
+        vlen = n - (sizeof(name) - 1);
+        if (vlen < sizeof(value)) { /* longer is no number or date we know */
+            memcpy(value, buf + sizeof(name) - 1, vlen);
             value[vlen] = '\0';
-            c->res->retry_after_s = parse_retry_after(value);
+            c->res->retry_after_s = parse_retry_after(rose_trim(value));
         }
     }
     return n;
@@ -359,10 +357,11 @@ add(struct json_object *obj, const char *key, struct json_object *val)
 }
 
 static enum rose_err
-build_request(const struct rose_llm_opts *o, const struct rose_llm_msg *msgs, size_t n,
-              int stream, struct json_object **out)
+build_request(const struct rose_llm_opts *o, const struct rose_llm_msg *msgs, size_t n, int stream,
+              struct json_object **out)
 {
     struct json_object *root = NULL, *arr, *m;
+    long hundredths;
     char temp[32];
     size_t i;
     enum rose_err err;
@@ -387,8 +386,10 @@ build_request(const struct rose_llm_opts *o, const struct rose_llm_msg *msgs, si
             (err = add(m, "content", json_object_new_string(msgs[i].content))) != ROSE_OK)
             goto out;
     }
-    /* Serialise the temperature as written ("0.7"), not as 0.69999999999999996. */
-    snprintf(temp, sizeof(temp), "%.3g", o->temperature);
+    /* Hundredths by hand: json-c would write 0.7 as 0.69999999999999996,
+     * and "%g" follows the locale ("0,7"). */
+    hundredths = lround(o->temperature * 100);
+    snprintf(temp, sizeof(temp), "%ld.%02ld", hundredths / 100, hundredths % 100);
     if ((err = add(root, "temperature", json_object_new_double_s(o->temperature, temp))) != ROSE_OK)
         goto out;
     if (o->max_tokens > 0 &&
@@ -418,9 +419,8 @@ check_args(const struct rose_llm_opts *o, const struct rose_llm_msg *msgs, size_
     size_t i;
 
     if (o == NULL || o->base_url == NULL || o->base_url[0] == '\0' || o->model == NULL ||
-        o->model[0] == '\0' || !(o->temperature >= 0 && o->temperature <= 2) ||
-        o->max_tokens < 0 || o->connect_timeout_ms <= 0 || o->timeout_ms <= 0 ||
-        o->max_response_bytes == 0)
+        o->model[0] == '\0' || !(o->temperature >= 0 && o->temperature <= 2) || o->max_tokens < 0 ||
+        o->connect_timeout_ms <= 0 || o->timeout_ms <= 0 || o->max_response_bytes == 0)
         return ROSE_ERR_CONFIG;
     /* A CR or LF in the key would let it write its own headers. */
     if (o->api_key != NULL && has_control_char(o->api_key))
@@ -508,8 +508,8 @@ connection_broke(CURLcode rc)
 }
 
 static enum rose_err
-call(const struct rose_llm_opts *o, const struct rose_llm_msg *msgs, size_t n, int stream,
-     rose_llm_token_fn on_token, void *arg, struct rose_llm_result *res)
+send_request(const struct rose_llm_opts *o, const struct rose_llm_msg *msgs, size_t n, int stream,
+             rose_llm_token_fn on_token, void *arg, struct rose_llm_result *res)
 {
     struct call c;
     struct json_object *req = NULL;
@@ -635,12 +635,12 @@ enum rose_err
 rose_llm_complete(const struct rose_llm_opts *o, const struct rose_llm_msg *msgs, size_t n,
                   struct rose_llm_result *res)
 {
-    return call(o, msgs, n, 0, NULL, NULL, res);
+    return send_request(o, msgs, n, 0, NULL, NULL, res);
 }
 
 enum rose_err
 rose_llm_stream(const struct rose_llm_opts *o, const struct rose_llm_msg *msgs, size_t n,
                 rose_llm_token_fn on_token, void *arg, struct rose_llm_result *res)
 {
-    return call(o, msgs, n, 1, on_token, arg, res);
+    return send_request(o, msgs, n, 1, on_token, arg, res);
 }

@@ -43,17 +43,17 @@
 struct json_object;
 
 struct rose_llm_opts {
-    const char *base_url;        /* e.g. "https://api.groq.com/openai/v1"; we POST to
-                                    {base_url}/chat/completions; http or https only */
-    const char *api_key;         /* sent as "Authorization: Bearer <key>"; NULL or ""
-                                    sends none (local servers) */
-    const char *model;           /* e.g. "llama-3.3-70b-versatile" */
-    double temperature;          /* 0 to 2 */
-    int max_tokens;              /* > 0, or 0 to leave it to the server */
-    long connect_timeout_ms;     /* > 0 */
-    long timeout_ms;             /* > 0: the whole call, streaming included */
-    size_t max_response_bytes;   /* > 0: cap on the bytes the server sends in the
-                                    body, SSE framing included for a stream */
+    const char *base_url;      /* e.g. "https://api.groq.com/openai/v1"; we POST to
+                                  {base_url}/chat/completions; http or https only */
+    const char *api_key;       /* sent as "Authorization: Bearer <key>"; NULL or ""
+                                  sends none (local servers) */
+    const char *model;         /* e.g. "llama-3.3-70b-versatile" */
+    double temperature;        /* 0 to 2 */
+    int max_tokens;            /* > 0, or 0 to leave it to the server */
+    long connect_timeout_ms;   /* > 0 */
+    long timeout_ms;           /* > 0: the whole call, streaming included */
+    size_t max_response_bytes; /* > 0: cap on the bytes the server sends in the
+                                  body, SSE framing included for a stream */
 };
 
 struct rose_llm_msg {
@@ -118,7 +118,7 @@ struct rose_llm_chunk {
                                   else ""; NULL for an ordinary chunk */
     int prompt_tokens;         /* usage, else x_groq.usage (Groq); -1 if absent */
     int completion_tokens;
-    struct json_object *root;  /* private: owns the strings above */
+    struct json_object *root; /* private: owns the strings above */
 };
 
 /*

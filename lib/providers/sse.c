@@ -21,6 +21,7 @@ struct rose_sse {
     struct rose_buf data;  /* data values of the pending event, each + "\n" */
     struct rose_buf event; /* event name of the pending event; empty = "message" */
     int after_cr;          /* the last byte ended a line with CR */
+    int open;              /* a field line came since the last blank line */
     size_t bom_seen;       /* BOM bytes matched at the start; 3 once decided */
     enum rose_err failed;  /* sticky: the first error, once the parser is spent */
 };
@@ -64,11 +65,11 @@ dispatch(struct rose_sse *p)
         /* Every data value was stored with a "\n" after it; drop the last. */
         p->data.len--;
         p->data.data[p->data.len] = '\0';
-        err = p->fn(p->arg, p->event.len ? p->event.data : "message", p->data.data,
-                    p->data.len);
+        err = p->fn(p->arg, p->event.len ? p->event.data : "message", p->data.data, p->data.len);
     }
     rose_buf_reset(&p->data);
     rose_buf_reset(&p->event);
+    p->open = 0;
     return err;
 }
 
@@ -90,6 +91,7 @@ process_line(struct rose_sse *p)
         return dispatch(p);
     if (s[0] == ':')
         goto out;
+    p->open = 1;
     if ((colon = memchr(s, ':', len)) != NULL) {
         namelen = (size_t)(colon - s);
         value = colon + 1;
@@ -187,9 +189,10 @@ rose_sse_finish(struct rose_sse *p)
     /* Bytes held back as a possible BOM start are an unfinished line. */
     if (p->bom_seen > 0 && p->bom_seen < 3)
         return ROSE_ERR_PARSE;
-    err = (p->line.len || p->data.len || p->event.len) ? ROSE_ERR_PARSE : ROSE_OK;
+    err = (p->line.len || p->open) ? ROSE_ERR_PARSE : ROSE_OK;
     rose_buf_reset(&p->line);
     rose_buf_reset(&p->data);
     rose_buf_reset(&p->event);
+    p->open = 0;
     return err;
 }

@@ -65,9 +65,9 @@ enum rose_err rose_sse_feed(struct rose_sse *p, const char *buf, size_t n);
  * Say the stream has ended.  As the spec requires, an event that was not
  * closed by a blank line is discarded, not dispatched.  Returns ROSE_OK if
  * nothing was pending, ROSE_ERR_PARSE if the stream ended inside a line or
- * inside an event (bytes were lost, so the caller can tell a cut-off stream
- * from a complete one), or the error that spent the parser.  Comment lines
- * and blank lines never leave anything pending.
+ * after a field line (data, event, id, any) not yet closed by a blank line,
+ * so the caller can tell a cut-off stream from a complete one; or the error
+ * that spent the parser.  Comment lines never leave anything pending.
  */
 enum rose_err rose_sse_finish(struct rose_sse *p);
 

@@ -46,7 +46,8 @@ export class Tap {
     }
 
     comment(text) {
-        for (const line of String(text).split('\n')) console.log(`# ${line}`);
+        const plain = String(text).replace(/\x1b\[[0-9;]*m/g, '');
+        for (const line of plain.split('\n')) console.log(`# ${line}`);
     }
 
     // Prints the plan; returns the exit code.

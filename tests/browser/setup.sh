@@ -16,12 +16,21 @@ if [ -n "$missing" ]; then
     if [ "$(id -u)" = 0 ]; then
         echo "setup: installing:$missing" >&2
         apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$missing >/dev/null
+        # $missing is a list of package names: split on purpose
+        # shellcheck disable=SC2086
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
     else
         echo "setup: missing:$missing" >&2
         echo "setup: run: sudo apt-get install -y$missing" >&2
         exit 1
     fi
+fi
+
+# playwright-core needs node 20; importing www/js/*.js (no package.json there) as ES modules
+# needs the module syntax detection of node 20.19 and later.
+if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)'; then
+    echo "setup: node $(node --version) is too old: the browser tests need node 20.19 or later" >&2
+    exit 1
 fi
 
 want=$(sha256sum package-lock.json | cut -d' ' -f1)

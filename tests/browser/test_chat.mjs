@@ -43,7 +43,7 @@ await runTest('chat', async (tap) => {
             'a new conversation starts empty, with a welcome');
 
         const input = page.getByLabel('Your message to Rose');
-        const send = page.getByRole('button', { name: 'Send' });
+        const send = page.getByRole('button', { name: 'Send', exact: true });
         tap.ok(await send.isDisabled(), 'Send is disabled while the box is empty');
 
         // Hold the first turn's request back a moment so the in-flight state can be seen.

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -29,8 +30,8 @@
 static pid_t fake_pid = -1;
 static char fake_dir[] = "/tmp/rose-test-llm-XXXXXX";
 static char port_file[64];
-static char base_url[64];  /* http://127.0.0.1:PORT/openai/v1 */
-static char fake_url[64];  /* http://127.0.0.1:PORT */
+static char base_url[64]; /* http://127.0.0.1:PORT/openai/v1 */
+static char fake_url[64]; /* http://127.0.0.1:PORT */
 
 /* Start the fake on a free port; 1 once it is listening. */
 static int
@@ -47,6 +48,8 @@ start_fake(void)
     if ((fake_pid = fork()) < 0)
         return 0;
     if (fake_pid == 0) {
+        /* If this test dies (a sanitizer abort), the fake goes with it. */
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
         execlp("python3", "python3", FAKE, "--port", "0", "--port-file", port_file, "--key", KEY,
                (char *)NULL);
         _exit(127);
@@ -323,7 +326,8 @@ test_errors(void)
     rose_llm_result_free(&r);
 
     script("[{\"status\": 500}, {\"status\": 503, \"retry_after\": 3}, {\"status\": 498},"
-           " {\"status\": 400}, {\"status\": 500}]");
+           " {\"status\": 400}, {\"status\": 500},"
+           " {\"status\": 503, \"retry_after\": \"Thu, 01 Jan 2015 00:00:00 GMT\"}]");
     err = rose_llm_complete(&o, chat, NCHAT, &r);
     T_INT(err, ROSE_ERR_UNAVAILABLE, "500: unavailable");
     T_INT(r.http_status, 500, "500: status");
@@ -335,12 +339,16 @@ test_errors(void)
     T_OK(r.retry_after_s == 3, "503: retry_after 3");
     rose_llm_result_free(&r);
     T_INT(rose_llm_complete(&o, chat, NCHAT, &r), ROSE_ERR_UNAVAILABLE, "498: unavailable");
+    T_OK(r.retry_after_s == -1, "498: no retry_after");
     rose_llm_result_free(&r);
     T_INT(rose_llm_complete(&o, chat, NCHAT, &r), ROSE_ERR_UPSTREAM, "400: upstream");
     rose_llm_result_free(&r);
     T_INT(rose_llm_stream(&o, chat, NCHAT, on_token, &t, &r), ROSE_ERR_UNAVAILABLE,
           "500 streaming: unavailable");
     T_OK(r.text == NULL, "500 streaming: no text");
+    rose_llm_result_free(&r);
+    T_INT(rose_llm_complete(&o, chat, NCHAT, &r), ROSE_ERR_UNAVAILABLE, "503 with a date");
+    T_OK(r.retry_after_s == 0, "503: a past Retry-After date is 0 s (got %g)", r.retry_after_s);
     rose_llm_result_free(&r);
     rose_buf_free(&t.joined);
 }
@@ -545,13 +553,15 @@ main(void)
     if (up) {
         test_plain();
         test_default_reply_and_escaping();
-        test_stream("stream", "[{\"reply\": \"Take a slow breath with me. The river keeps moving, "
-                              "and so will you.\", \"usage\": {\"prompt_tokens\": 40, "
-                              "\"completion_tokens\": 12}}]",
+        test_stream("stream",
+                    "[{\"reply\": \"Take a slow breath with me. The river keeps moving, "
+                    "and so will you.\", \"usage\": {\"prompt_tokens\": 40, "
+                    "\"completion_tokens\": 12}}]",
                     "Take a slow breath with me. The river keeps moving, and so will you.");
-        test_stream("split stream", "[{\"split\": true, \"reply\": \"Grief is love with nowhere to "
-                                    "go, and it softens with time.\", \"usage\": "
-                                    "{\"prompt_tokens\": 40, \"completion_tokens\": 12}}]",
+        test_stream("split stream",
+                    "[{\"split\": true, \"reply\": \"Grief is love with nowhere to "
+                    "go, and it softens with time.\", \"usage\": "
+                    "{\"prompt_tokens\": 40, \"completion_tokens\": 12}}]",
                     "Grief is love with nowhere to go, and it softens with time.");
         test_errors();
         test_cut_and_malformed();

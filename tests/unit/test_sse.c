@@ -39,8 +39,8 @@ on_event(void *arg, const char *event, const char *data, size_t datalen)
  * ROSE_OK) and *fin_err what rose_sse_finish() said.
  */
 static char *
-run(const char *in, size_t n, const size_t *cuts, size_t ncuts, size_t max,
-    enum rose_err *feed_err, enum rose_err *fin_err)
+run(const char *in, size_t n, const size_t *cuts, size_t ncuts, size_t max, enum rose_err *feed_err,
+    enum rose_err *fin_err)
 {
     struct sink s = {0};
     struct rose_sse *p = NULL;
@@ -74,27 +74,27 @@ static const struct sse_case cases[] = {
      "{message:a}{message:b}{message:c}", ROSE_OK},
     {"CRLF is one line end, LF after LF is not", "data: a\r\ndata: b\r\n\r\ndata: c\n\r\n",
      "{message:a\nb}{message:c}", ROSE_OK},
-    {"multi-line data joined with LF", "data: a\ndata:\ndata: b\n\n", "{message:a\n\nb}",
-     ROSE_OK},
+    {"multi-line data joined with LF", "data: a\ndata:\ndata: b\n\n", "{message:a\n\nb}", ROSE_OK},
     {"comments ignored", ": ping\n\n: x\ndata: y\n: mid\n\n", "{message:y}", ROSE_OK},
     {"event name, reset after dispatch", "event: token\ndata: t\n\ndata: 2\n\n",
      "{token:t}{message:2}", ROSE_OK},
     {"event without data is not dispatched", "event: a\n\ndata: 2\n\n", "{message:2}", ROSE_OK},
-    {"only one leading space stripped", "data:  two\n\ndata:none\n\n", "{message: two}{message:none}",
-     ROSE_OK},
+    {"only one leading space stripped", "data:  two\n\ndata:none\n\n",
+     "{message: two}{message:none}", ROSE_OK},
     {"field without colon", "data\n\ndata\ndata\n\n", "{message:}{message:\n}", ROSE_OK},
     {"empty data is an event", "data:\n\n", "{message:}", ROSE_OK},
     {"id, retry, unknown fields ignored", "id: 5\nretry: 100\nfoo: bar\ndata : no\ndata: x\n\n",
      "{message:x}", ROSE_OK},
     {"colon in value kept", "data: {\"a\":\"b\"}\n\n", "{message:{\"a\":\"b\"}}", ROSE_OK},
-    {"BOM at start dropped", "\xEF\xBB\xBF" "data: x\n\n", "{message:x}", ROSE_OK},
-    {"second BOM is data", "\xEF\xBB\xBF\xEF\xBB\xBF" "data: x\n\n", "", ROSE_OK},
-    {"half a BOM is data", "\xEF\xBB" "data: x\n\ndata: y\n\n", "{message:y}", ROSE_OK},
+    {"BOM at start dropped", "\357\273\277data: x\n\n", "{message:x}", ROSE_OK},
+    {"second BOM is data", "\357\273\277\357\273\277data: x\n\n", "", ROSE_OK},
+    {"half a BOM is data", "\357\273data: x\n\ndata: y\n\n", "{message:y}", ROSE_OK},
     {"blank lines alone", "\r\n\r\n\n\r", "", ROSE_OK},
     {"empty stream", "", "", ROSE_OK},
     {"no trailing blank line", "data: a\n\ndata: b\n", "{message:a}", ROSE_ERR_PARSE},
     {"ends inside a line", "data: a\n\ndata: b", "{message:a}", ROSE_ERR_PARSE},
     {"ends after an event name", "event: x\n", "", ROSE_ERR_PARSE},
+    {"ends after an empty field", "data: a\n\nid\n", "{message:a}", ROSE_ERR_PARSE},
     {"ends inside a comment", ": keep", "", ROSE_ERR_PARSE},
     {"ends after a comment line", "data: a\n\n: bye\n", "{message:a}", ROSE_OK},
     {"[DONE]", "data: [DONE]\n\n", "{message:[DONE]}", ROSE_OK},
@@ -143,8 +143,8 @@ check_case(const struct sse_case *c)
 static const char groq_stream[] =
     ": keep-alive\r\n\r\n"
     "data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,"
-    "\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"logprobs\":null,\"finish_reason\":null}],"
-    "\"x_groq\":{\"id\":\"req_1\"}}\r\n\r\n"
+    "\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"logprobs\":null,"
+    "\"finish_reason\":null}],\"x_groq\":{\"id\":\"req_1\"}}\r\n\r\n"
     "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hello\"}}]}\r\n\r\n"
     "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\" there\"}}]}\n\n"
     "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}],"

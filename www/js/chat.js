@@ -253,7 +253,7 @@ function friendly(err) {
         return { text: 'Rose took too long to answer. Please try again.', retry: true };
     default:
         if (err.status >= 500) return { text: "Something went wrong on Rose's side. Please try again.", retry: true };
-        return { text: 'Something went wrong sending your message. Please reload the page and try again.', retry: false };
+        return { text: 'Something went wrong. Please reload the page and try again.', retry: false };
     }
 }
 
@@ -286,7 +286,7 @@ function draft() {
 function updateCount() {
     const n = byteLength(draft());
     const level = n > MESSAGE_MAX_BYTES ? 'over' : n > MESSAGE_MAX_BYTES * 0.9 ? 'near' : 'ok';
-    els.count.firstChild.textContent = `${numberFormat.format(n)} / ${numberFormat.format(MESSAGE_MAX_BYTES)}`;
+    els.count.textContent = `${numberFormat.format(n)} / ${numberFormat.format(MESSAGE_MAX_BYTES)} bytes${level === 'over' ? ', too long' : ''}`;
     if (level !== els.count.dataset.level) {
         els.countHint.textContent = level === 'over'
             ? 'Your message is longer than Rose can take in at once. Please shorten it.'
@@ -395,6 +395,7 @@ async function sessionLost(text) {
     } catch (err) {
         restoreDraft(text);
         state.ready = false;
+        els.main.dataset.state = 'error';
         showNotice(friendly(err).text, { requestId: err.requestId, action: open, actionLabel: 'Try again' });
     }
 }

@@ -1,0 +1,140 @@
+# lib.sh — helpers for the HTTP tests (sourced by tests/http/t_*.sh).
+#
+# Each test script gets its own server (SERVER=lighttpd|apache) on a free
+# loopback port with a fresh data folder, and prints TAP lines.
+#
+#   start_server [KEY=VALUE ...]   app config lines; starts the server
+#   req METHOD PATH [curl args]    sets STATUS, and files $BODY and $HDRS
+#   is / like / json_is / header_is / header_like / ok / not_ok  assertions
+#   db SQL                         query the test database (sqlite3)
+#   finish                         stops the server, checks its log, exits
+
+set -uo pipefail
+ROSE_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+. "$ROSE_TOP/tests/server.sh"
+
+SERVER=${SERVER:-lighttpd}
+T_N=0
+T_FAILED=0
+T_DIR=$(mktemp -d "${TMPDIR:-/tmp}/rose-http.XXXXXX")
+chmod 0755 "$T_DIR"
+BODY=$T_DIR/body
+HDRS=$T_DIR/headers
+STATUS=0
+PORT=
+BASE=
+
+ok() {
+    T_N=$((T_N + 1))
+    echo "ok $T_N - $*"
+}
+
+not_ok() {
+    T_N=$((T_N + 1))
+    T_FAILED=$((T_FAILED + 1))
+    echo "not ok $T_N - $*"
+}
+
+# check COND-EXIT-STATUS DESCRIPTION [DIAGNOSTIC]
+check() {
+    local rc=$1 desc=$2
+    if [ "$rc" -eq 0 ]; then ok "$desc"; else not_ok "$desc"; [ $# -gt 2 ] && echo "#   $3"; fi
+}
+
+start_server() {
+    local line
+    : > "$T_DIR/rose.conf"
+    for line in "$@"; do echo "$line" >> "$T_DIR/rose.conf"; done
+    PORT=$(rose_free_port)
+    BASE=http://127.0.0.1:$PORT
+    rose_server_start "$SERVER" "$T_DIR" "$PORT"
+}
+
+stop_server() {
+    rose_server_stop "$T_DIR"
+}
+
+# req METHOD PATH [curl args...]
+req() {
+    local method=$1 path=$2
+    shift 2
+    rm -f "$BODY" "$HDRS"; touch "$BODY"
+    STATUS=$(curl -s -o "$BODY" -D "$HDRS" -w '%{http_code}' -X "$method" "$@" "$BASE$path")
+}
+
+# The value of a response header (last one if repeated), without CR.
+header() {
+    grep -i "^$1:" "$HDRS" | tail -n 1 | sed -e 's/^[^:]*: *//' -e 's/\r$//'
+}
+
+header_count() {
+    grep -ci "^$1:" "$HDRS"
+}
+
+# json EXPR: jq -r over the last body.
+json() {
+    jq -r "$1" "$BODY" 2>/dev/null
+}
+
+is() {     # is GOT WANT DESC
+    if [ "$1" = "$2" ]; then ok "$3"; else not_ok "$3"; echo "#   got '$1', want '$2'"; fi
+}
+
+like() {   # like GOT REGEX DESC
+    if printf '%s' "$1" | grep -qE -- "$2"; then ok "$3"; else not_ok "$3"; echo "#   '$1' !~ /$2/"; fi
+}
+
+unlike() { # unlike GOT REGEX DESC
+    if printf '%s' "$1" | grep -qE -- "$2"; then not_ok "$3"; echo "#   '$1' =~ /$2/"; else ok "$3"; fi
+}
+
+status_is() { is "$STATUS" "$1" "$2 → $1"; }
+json_is() { is "$(json "$1")" "$2" "$3"; }
+
+# An error response: status, JSON error code, message, request_id = header.
+error_is() {   # error_is STATUS CODE DESC
+    local rid
+    is "$STATUS" "$1" "$3: status $1"
+    is "$(json .error)" "$2" "$3: error code $2"
+    rid=$(header X-Request-ID)
+    if [ -n "$(json .message)" ] && [ "$(json .request_id)" = "$rid" ] && [ -n "$rid" ]; then
+        ok "$3: message and request_id"
+    else
+        not_ok "$3: message and request_id"; echo "#   body: $(head -c 300 "$BODY")"
+    fi
+    like "$(header Content-Type)" '^application/json' "$3: JSON content type"
+}
+
+db() {
+    sqlite3 -batch -noheader "$T_DIR/data/rose.db" "$@"
+}
+
+# A fingerprint of every stored row, to prove a bad request changed nothing.
+db_fingerprint() {
+    sqlite3 -batch "$T_DIR/data/rose.db" .dump 2>/dev/null | grep -v '^PRAGMA' | sha256sum | cut -d' ' -f1
+}
+
+# Start a session; sets SID, UID_, TOKEN.
+new_session() {
+    req POST /api/v1/session/start -H 'Content-Type: application/json' -d '{}'
+    SID=$(json .session_id)
+    UID_=$(json .user_id)
+    TOKEN=$(json .user_token)
+}
+
+finish() {
+    local log=$T_DIR/error.log
+    stop_server
+    # Sanitizer reports or crashes of any worker fail the script.
+    if [ -f "$log" ] && grep -qE 'AddressSanitizer|UndefinedBehaviorSanitizer|runtime error:|LeakSanitizer' "$log"; then
+        not_ok "no sanitizer report in the server log"
+        grep -E -A5 'AddressSanitizer|runtime error:' "$log" | head -30 | sed 's/^/#   /'
+    fi
+    if [ "$T_FAILED" -gt 0 ]; then
+        echo "# server log: $log"
+        tail -n 20 "$log" 2>/dev/null | sed 's/^/#   /'
+        exit 1
+    fi
+    rm -rf "$T_DIR"
+    exit 0
+}
