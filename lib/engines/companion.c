@@ -32,7 +32,8 @@
 #define WORD_BYTES_MAX 40  /* longer "words" are noise, never reflected */
 #define HISTORY_SCAN 12    /* newest history entries looked at for replies and feelings */
 #define NAME_SCAN 64       /* newest history entries searched for an introduction */
-#define RECENT_MAX 3       /* Rose's own replies checked for repeated phrases */
+#define PREV_USER 3        /* the person's earlier messages a feeling carries over from */
+#define RECENT_MAX 6       /* Rose's own replies checked for repeated phrases */
 #define MEMORIES_SCAN 20   /* memories considered (DESIGN.md top-K is <= 20) */
 #define MEMORY_SCAN 512    /* bytes of one memory */
 #define REFLECT_WORDS 12   /* words of the person's clause reflected back */
@@ -1037,7 +1038,7 @@ struct analysis {
     const char *recent[RECENT_MAX]; /* Rose's last replies, newest first */
     size_t recent_len[RECENT_MAX];
     size_t nrecent;
-    const char *prev_user[2]; /* the person's previous messages, newest first */
+    const char *prev_user[PREV_USER]; /* the person's previous messages, newest first */
     unsigned long long hash;
 };
 
@@ -1705,14 +1706,14 @@ static void
 analyse(struct analysis *an, const struct rose_companion_ctx *ctx)
 {
     int score[TOPIC__MAX];
-    size_t i, hlen, hfrom;
+    size_t i, k, hlen, hfrom;
     enum topic mem_topic, prev_topic;
 
     hlen = ctx->history ? ctx->history_len : 0;
     hfrom = hlen > HISTORY_SCAN ? hlen - HISTORY_SCAN : 0;
     an->nrecent = 0;
-    an->prev_user[0] = an->prev_user[1] = NULL;
-    for (i = hlen; i > hfrom; i--) {
+    memset(an->prev_user, 0, sizeof(an->prev_user));
+    for (i = hlen, k = 0; i > hfrom; i--) {
         const struct rose_companion_msg *m = &ctx->history[i - 1];
         if (m->role == NULL || m->text == NULL)
             continue;
@@ -1720,11 +1721,8 @@ analyse(struct analysis *an, const struct rose_companion_ctx *ctx)
             an->recent[an->nrecent] = m->text;
             an->recent_len[an->nrecent] = strnlen(m->text, SCAN_MAX);
             an->nrecent++;
-        } else if (strcmp(m->role, "user") == 0) {
-            if (an->prev_user[0] == NULL)
-                an->prev_user[0] = m->text;
-            else if (an->prev_user[1] == NULL)
-                an->prev_user[1] = m->text;
+        } else if (strcmp(m->role, "user") == 0 && k < PREV_USER) {
+            an->prev_user[k++] = m->text;
         }
     }
 
@@ -1756,7 +1754,7 @@ analyse(struct analysis *an, const struct rose_companion_ctx *ctx)
         an->topic = mem_topic;
         an->soft = 1;
     }
-    for (i = 0; i < 2 && an->prev_user[i]; i++) {
+    for (i = 0; i < PREV_USER && an->prev_user[i]; i++) {
         split_words(&an->tmp, an->prev_user[i], SCAN_MAX);
         score_words(&an->tmp, score, NULL);
         prev_topic = pick_topic(score, &an->tmp);
@@ -1770,7 +1768,7 @@ analyse(struct analysis *an, const struct rose_companion_ctx *ctx)
         if ((an->topic == TOPIC_SAD || an->topic == TOPIC_LONELY) && prev_topic == TOPIC_GRIEF)
             an->topic = TOPIC_GRIEF;
         /* "I miss her so much" speaks of the mother named just before. */
-        if (an->kin[0] == '\0' && an->topic == prev_topic)
+        if (an->kin[0] == '\0' && FEELING(an->topic))
             find_kin(an->kin, &an->tmp);
     }
     if (an->topic == TOPIC_NONE && an->refl[0] == '\0' && an->memory[0] == '\0')

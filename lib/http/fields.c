@@ -9,6 +9,32 @@
 #include "core/text.h"
 #include "http/fields.h"
 
+/*
+ * json-c 0.16 accepts 'single-quoted' strings even in strict mode; RFC 8259
+ * does not.  A quote outside a double-quoted string is the only way one can
+ * appear, so scan for it (escapes inside strings are skipped).
+ */
+static int
+has_single_quote(const char *s, size_t n)
+{
+    size_t i;
+    int in_str = 0;
+
+    for (i = 0; i < n; i++) {
+        if (in_str) {
+            if (s[i] == '\\')
+                i++;
+            else if (s[i] == '"')
+                in_str = 0;
+        } else if (s[i] == '"') {
+            in_str = 1;
+        } else if (s[i] == '\'') {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 enum rose_err
 rose_json_parse_object(const char *data, size_t len, struct json_object **out, char *msg,
                        size_t msglen)
@@ -24,6 +50,10 @@ rose_json_parse_object(const char *data, size_t len, struct json_object **out, c
     }
     if (len > (size_t)INT32_MAX || !rose_utf8_valid(data, len)) {
         snprintf(msg, msglen, "The request body must be UTF-8 encoded JSON.");
+        return ROSE_ERR_BAD_JSON;
+    }
+    if (has_single_quote(data, len)) {
+        snprintf(msg, msglen, "The request body is not valid JSON.");
         return ROSE_ERR_BAD_JSON;
     }
     if ((tok = json_tokener_new_ex(ROSE_JSON_DEPTH_MAX)) == NULL)
