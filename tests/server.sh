@@ -95,8 +95,21 @@ rose_server_stop() {
     i=0
     while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
     kill -9 "$pid" 2>/dev/null || true
-    # FastCGI children that outlived their server (should not happen).
-    pkill -f "$dir/" 2>/dev/null || true
+    # Wait for this server's workers too (they carry ROSE_CONF=$dir/rose.conf):
+    # one still running could write to files the next test replaces.
+    local w left
+    for i in $(seq 1 50); do
+        left=""
+        for w in /proc/[0-9]*; do
+            if tr '\0' '\n' < "$w/environ" 2>/dev/null | grep -qx "ROSE_CONF=$dir/rose.conf"; then
+                left="$left ${w#/proc/}"
+            fi
+        done
+        [ -z "$left" ] && break
+        [ "$i" -eq 25 ] && kill $left 2>/dev/null
+        [ "$i" -eq 45 ] && kill -9 $left 2>/dev/null
+        sleep 0.1
+    done
     rm -f "$dir/server.pid"
 }
 

@@ -3,6 +3,7 @@
  * string is escaped; a line is written with one call so lines from
  * concurrent workers never interleave within a line.
  */
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +65,26 @@ add_str(struct json_object *o, const char *k, const char *v)
         json_object_put(s);
 }
 
+/*
+ * A line outside any request (start-up, cron).  lighttpd gives FastCGI
+ * workers /dev/null as stderr, so when ROSE_LOG_FILE names a file the line
+ * is appended there (O_APPEND keeps concurrent lines whole); else stderr.
+ */
+static void
+write_outside(const char *line, size_t n)
+{
+    const char *path = getenv("ROSE_LOG_FILE");
+    int fd = -1;
+    ssize_t w;
+
+    if (path != NULL && *path != '\0')
+        fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+    w = write(fd >= 0 ? fd : STDERR_FILENO, line, n);
+    (void)w;
+    if (fd >= 0)
+        close(fd);
+}
+
 void
 rose_log(enum rose_log_level level, const char *event, struct json_object *fields)
 {
@@ -101,12 +122,10 @@ rose_log(enum rose_log_level level, const char *event, struct json_object *field
             memcpy(buf, text, n);
             buf[n] = '\n';
             buf[n + 1] = '\0';
-            if (sink_fn != NULL) {
+            if (sink_fn != NULL)
                 sink_fn(sink_arg, buf);
-            } else {
-                ssize_t w = write(STDERR_FILENO, buf, n + 1);
-                (void)w;
-            }
+            else
+                write_outside(buf, n + 1);
             free(buf);
         }
     }

@@ -27,19 +27,19 @@
 /* What one reply reads at most.  A chat message is capped at 4,000 bytes
  * (ROSE_MESSAGE_MAX) before it gets here; the caps are for the engine's own
  * safety when called with anything else. */
-#define SCAN_MAX 4096      /* bytes of one message, history entry or memory */
-#define WORDS_MAX 256      /* words of one text */
-#define WORD_BYTES_MAX 40  /* longer "words" are noise, never reflected */
-#define HISTORY_SCAN 12    /* newest history entries looked at for replies and feelings */
-#define NAME_SCAN 64       /* newest history entries searched for an introduction */
-#define PREV_USER 3        /* the person's earlier messages a feeling carries over from */
-#define RECENT_MAX 6       /* Rose's own replies checked for repeated phrases */
-#define MEMORIES_SCAN 20   /* memories considered (DESIGN.md top-K is <= 20) */
-#define MEMORY_SCAN 512    /* bytes of one memory */
-#define REFLECT_WORDS 12   /* words of the person's clause reflected back */
-#define PIECE_MAX 256      /* bytes of a reflection, memory clause or activity */
-#define NAME_MAX_BYTES 64  /* bytes of a name */
-#define REPLY_MAX 2048     /* bytes of a reply; the pieces above fit well inside */
+#define SCAN_MAX 4096     /* bytes of one message, history entry or memory */
+#define WORDS_MAX 256     /* words of one text */
+#define WORD_BYTES_MAX 40 /* longer "words" are noise, never reflected */
+#define HISTORY_SCAN 12   /* newest history entries looked at for replies and feelings */
+#define NAME_SCAN 64      /* newest history entries searched for an introduction */
+#define PREV_USER 3       /* the person's earlier messages a feeling carries over from */
+#define RECENT_MAX 6      /* Rose's own replies checked for repeated phrases */
+#define MEMORIES_SCAN 20  /* memories considered (DESIGN.md top-K is <= 20) */
+#define MEMORY_SCAN 512   /* bytes of one memory */
+#define REFLECT_WORDS 12  /* words of the person's clause reflected back */
+#define PIECE_MAX 256     /* bytes of a reflection, memory clause or activity */
+#define NAME_MAX_BYTES 64 /* bytes of a name */
+#define REPLY_MAX 2048    /* bytes of a reply; the pieces above fit well inside */
 
 /* ---- words ------------------------------------------------------------ */
 
@@ -51,8 +51,8 @@
 
 struct words {
     size_t n;
-    int question; /* a '?' appeared */
-    int shouting; /* mostly capitals: reflect the words in lowercase */
+    int question;              /* a '?' appeared */
+    int shouting;              /* mostly capitals: reflect the words in lowercase */
     const char *w[WORDS_MAX];  /* as written (with ’ turned into ') */
     const char *lo[WORDS_MAX]; /* ASCII lowercase */
     unsigned char flags[WORDS_MAX];
@@ -199,9 +199,8 @@ split_words(struct words *ws, const char *s, size_t max)
                 ws->w[ws->n] = ws->text + start;
                 ws->lo[ws->n] = ws->low + start;
                 ws->flags[ws->n] =
-                    (unsigned char)(flags | (ws->text[start] >= 'A' && ws->text[start] <= 'Z'
-                                                 ? W_CAP
-                                                 : 0));
+                    (unsigned char)(flags |
+                                    (ws->text[start] >= 'A' && ws->text[start] <= 'Z' ? W_CAP : 0));
                 ws->n++;
                 out++;
                 flags = 0;
@@ -228,54 +227,73 @@ split_words(struct words *ws, const char *s, size_t max)
 
 /* Sorted (strcmp order) for bsearch; the unit test checks the order. */
 static const char *const common_words[] = {
-    "a", "about", "after", "again", "ago", "all", "also", "always", "am", "an", "and", "any",
-    "anymore", "are", "around", "as", "at", "away", "back", "be", "because", "been", "before",
-    "being", "but", "by", "came", "can", "can't", "cannot", "cant", "could", "couldn't", "day",
-    "days", "did", "didn't", "didnt", "do", "does", "doesn't", "doesnt", "doing", "don't",
-    "dont", "down", "even", "ever", "every", "feel", "feeling", "feels", "felt", "first", "for",
-    "from", "get", "gets", "getting", "go", "going", "gone", "got", "had", "has", "have",
-    "having", "he", "her", "here", "hers", "him", "his", "hmm", "how", "i", "i'd", "i'll",
-    "i'm", "i've", "id", "if", "ill", "im", "in", "into", "is", "isn't", "isnt", "it", "it's",
-    "its", "ive", "just", "keep", "keeps", "kind", "know", "last", "lately", "like", "lol",
-    "lot", "made", "make", "maybe", "me", "mm", "month", "months", "more", "most", "much", "my",
-    "myself", "never", "next", "no", "not", "now", "of", "off", "oh", "ok", "okay", "on", "one",
-    "only", "or", "other", "our", "out", "over", "really", "right", "said", "same", "say",
-    "see", "she", "should", "since", "so", "some", "something", "sometimes", "still", "such",
-    "take", "tell", "than", "that", "that's", "thats", "the", "their", "them", "then", "there",
-    "these", "they", "thing", "things", "think", "thinking", "this", "those", "though",
-    "through", "time", "to", "today", "told", "too", "took", "uh", "um", "up", "us", "very",
-    "want", "wanted", "was", "wasn't", "wasnt", "way", "we", "week", "well", "went", "were",
-    "what", "when", "where", "which", "while", "who", "why", "will", "with", "would", "yeah",
-    "year", "years", "yes", "yet", "you", "you're", "your", "yours",
+    "a",         "about",     "after",   "again",  "ago",      "all",    "also",   "always",
+    "am",        "an",        "and",     "any",    "anymore",  "are",    "around", "as",
+    "at",        "away",      "back",    "be",     "because",  "been",   "before", "being",
+    "but",       "by",        "came",    "can",    "can't",    "cannot", "cant",   "could",
+    "couldn't",  "day",       "days",    "did",    "didn't",   "didnt",  "do",     "does",
+    "doesn't",   "doesnt",    "doing",   "don't",  "dont",     "down",   "even",   "ever",
+    "every",     "feel",      "feeling", "feels",  "felt",     "first",  "for",    "from",
+    "get",       "gets",      "getting", "go",     "going",    "gone",   "got",    "had",
+    "has",       "have",      "having",  "he",     "her",      "here",   "hers",   "him",
+    "his",       "hmm",       "how",     "i",      "i'd",      "i'll",   "i'm",    "i've",
+    "id",        "if",        "ill",     "im",     "in",       "into",   "is",     "isn't",
+    "isnt",      "it",        "it's",    "its",    "ive",      "just",   "keep",   "keeps",
+    "kind",      "know",      "last",    "lately", "like",     "lol",    "lot",    "made",
+    "make",      "maybe",     "me",      "mm",     "month",    "months", "more",   "most",
+    "much",      "my",        "myself",  "never",  "next",     "no",     "not",    "now",
+    "of",        "off",       "oh",      "ok",     "okay",     "on",     "one",    "only",
+    "or",        "other",     "our",     "out",    "over",     "really", "right",  "said",
+    "same",      "say",       "see",     "she",    "should",   "since",  "so",     "some",
+    "something", "sometimes", "still",   "such",   "take",     "tell",   "than",   "that",
+    "that's",    "thats",     "the",     "their",  "them",     "then",   "there",  "these",
+    "they",      "thing",     "things",  "think",  "thinking", "this",   "those",  "though",
+    "through",   "time",      "to",      "today",  "told",     "too",    "took",   "uh",
+    "um",        "up",        "us",      "very",   "want",     "wanted", "was",    "wasn't",
+    "wasnt",     "way",       "we",      "week",   "well",     "went",   "were",   "what",
+    "when",      "where",     "which",   "while",  "who",      "why",    "will",   "with",
+    "would",     "yeah",      "year",    "years",  "yes",      "yet",    "you",    "you're",
+    "your",      "yours",
 };
 
 /* Words that follow "I'm", "this is" or "call me" but are states, not
  * names.  Sorted. */
 static const char *const name_stop[] = {
-    "able", "about", "afraid", "alive", "all", "alone", "alright", "amazing", "an", "angry",
-    "annoyed", "anxious", "ashamed", "asking", "at", "awake", "away", "awful", "back", "bad",
-    "beautiful", "better", "bitter", "blessed", "bored", "boring", "broke", "broken", "busy",
-    "calling", "calm", "certain", "cold", "concerned", "confused", "confusing", "crazy",
-    "crying", "curious", "dead", "depressed", "devastated", "difficult", "divorced", "doing",
-    "done", "down", "drained", "drunk", "dying", "early", "embarrassed", "empty", "engaged",
-    "excited", "exhausted", "exhausting", "fed", "feeling", "fine", "finished", "fortunate",
-    "fragile", "free", "frightened", "frustrated", "fun", "funny", "furious", "getting", "glad",
-    "going", "gonna", "good", "grateful", "great", "grieving", "guilty", "happy", "hard",
-    "having", "healing", "heartbroken", "heavy", "here", "home", "honestly", "hopeful",
-    "hopeless", "horrible", "hot", "human", "hungry", "hurt", "hurting", "ill", "impossible",
-    "in", "insane", "interested", "irritated", "isolated", "jealous", "just", "kidding",
-    "kinda", "late", "later", "leaving", "literally", "lonely", "looking", "lost", "lovely",
-    "lucky", "mad", "married", "miserable", "missing", "mourning", "nervous", "new", "nice",
-    "no", "not", "now", "numb", "off", "ok", "okay", "old", "on", "only", "out", "over",
-    "overwhelmed", "overwhelming", "painful", "peaceful", "pregnant", "pretty", "probably",
-    "proud", "quite", "ready", "real", "really", "recovering", "relieved", "retired",
-    "ridiculous", "right", "sad", "safe", "scared", "scary", "searching", "sick", "single",
-    "sitting", "sleepy", "so", "sorry", "still", "strange", "strong", "struggling", "stuck",
-    "supposed", "sure", "talking", "terrible", "terrified", "thankful", "the", "there",
-    "thinking", "thirsty", "tired", "today", "tomorrow", "tonight", "too", "trapped", "trying",
-    "unbearable", "unfair", "unhappy", "unsure", "unwell", "upset", "used", "very", "waiting",
-    "walking", "warm", "weak", "weird", "well", "widowed", "wonderful", "wondering", "worried",
-    "worse", "writing", "wrong", "yes", "young",
+    "able",       "about",     "afraid",     "alive",       "all",          "alone",
+    "alright",    "amazing",   "an",         "angry",       "annoyed",      "anxious",
+    "ashamed",    "asking",    "at",         "awake",       "away",         "awful",
+    "back",       "bad",       "beautiful",  "better",      "bitter",       "blessed",
+    "bored",      "boring",    "broke",      "broken",      "busy",         "calling",
+    "calm",       "certain",   "cold",       "concerned",   "confused",     "confusing",
+    "crazy",      "crying",    "curious",    "dead",        "depressed",    "devastated",
+    "difficult",  "divorced",  "doing",      "done",        "down",         "drained",
+    "drunk",      "dying",     "early",      "embarrassed", "empty",        "engaged",
+    "excited",    "exhausted", "exhausting", "fed",         "feeling",      "fine",
+    "finished",   "fortunate", "fragile",    "free",        "frightened",   "frustrated",
+    "fun",        "funny",     "furious",    "getting",     "glad",         "going",
+    "gonna",      "good",      "grateful",   "great",       "grieving",     "guilty",
+    "happy",      "hard",      "having",     "healing",     "heartbroken",  "heavy",
+    "here",       "home",      "honestly",   "hopeful",     "hopeless",     "horrible",
+    "hot",        "human",     "hungry",     "hurt",        "hurting",      "ill",
+    "impossible", "in",        "insane",     "interested",  "irritated",    "isolated",
+    "jealous",    "just",      "kidding",    "kinda",       "late",         "later",
+    "leaving",    "literally", "lonely",     "looking",     "lost",         "lovely",
+    "lucky",      "mad",       "married",    "miserable",   "missing",      "mourning",
+    "nervous",    "new",       "nice",       "no",          "not",          "now",
+    "numb",       "off",       "ok",         "okay",        "old",          "on",
+    "only",       "out",       "over",       "overwhelmed", "overwhelming", "painful",
+    "peaceful",   "pregnant",  "pretty",     "probably",    "proud",        "quite",
+    "ready",      "real",      "really",     "recovering",  "relieved",     "retired",
+    "ridiculous", "right",     "sad",        "safe",        "scared",       "scary",
+    "searching",  "sick",      "single",     "sitting",     "sleepy",       "so",
+    "sorry",      "still",     "strange",    "strong",      "struggling",   "stuck",
+    "supposed",   "sure",      "talking",    "terrible",    "terrified",    "thankful",
+    "the",        "there",     "thinking",   "thirsty",     "tired",        "today",
+    "tomorrow",   "tonight",   "too",        "trapped",     "trying",       "unbearable",
+    "unfair",     "unhappy",   "unsure",     "unwell",      "upset",        "used",
+    "very",       "waiting",   "walking",    "warm",        "weak",         "weird",
+    "well",       "widowed",   "wonderful",  "wondering",   "worried",      "worse",
+    "writing",    "wrong",     "yes",        "young",
 };
 
 static int
@@ -308,9 +326,9 @@ in_list(const char *const *list, const char *w)
     return 0;
 }
 
-static const char *const negators[] = {"not", "never", "no", "don't", "dont", "didn't", "didnt",
-                                       "isn't", "isnt", "wasn't", "wasnt", "aren't", "arent",
-                                       "hardly", "barely", "without", NULL};
+static const char *const negators[] = {"not",   "never",  "no",     "don't",   "dont",  "didn't",
+                                       "didnt", "isn't",  "isnt",   "wasn't",  "wasnt", "aren't",
+                                       "arent", "hardly", "barely", "without", NULL};
 
 /* Words that must never come back in a reply: Rose does not talk about
  * being a machine, even when asked in the person's own words. */
@@ -320,11 +338,24 @@ static const char *const excluded[] = {"ai",  "bot", "bots",    "chatbot", "robo
 /* Family, partners, friends and pets: one family id per kind of person, so
  * "mom", "mum" and "mother" find each other. */
 enum kin_family {
-    KIN_NONE, KIN_MOTHER, KIN_FATHER, KIN_GRANDMOTHER, KIN_GRANDFATHER, KIN_PARTNER,
-    KIN_CHILD, KIN_SIBLING, KIN_FRIEND, KIN_PET, KIN_AUNT, KIN_UNCLE, KIN_COUSIN,
-    KIN_GRANDCHILD, KIN_PARENTS
+    KIN_NONE,
+    KIN_MOTHER,
+    KIN_FATHER,
+    KIN_GRANDMOTHER,
+    KIN_GRANDFATHER,
+    KIN_PARTNER,
+    KIN_CHILD,
+    KIN_SIBLING,
+    KIN_FRIEND,
+    KIN_PET,
+    KIN_AUNT,
+    KIN_UNCLE,
+    KIN_COUSIN,
+    KIN_GRANDCHILD,
+    KIN_PARENTS
 };
 
+/* clang-format off */
 static const struct kin {
     const char *word;
     enum kin_family family;
@@ -351,6 +382,7 @@ static const struct kin {
     {"granddaughter", KIN_GRANDCHILD}, {"grandchild", KIN_GRANDCHILD},
     {"parents", KIN_PARENTS},    {"parent", KIN_PARENTS},
 };
+/* clang-format on */
 
 /* Strip a possessive "'s" into buf: "mother's" -> "mother". */
 static const char *
@@ -394,9 +426,9 @@ enum topic {
     TOPIC_TIRED,
     TOPIC_JOY,
     TOPIC_ADVICE,
-    TOPIC_DOING,  /* "what are you doing?" */
-    TOPIC_WHO,    /* "who are you?" */
-    TOPIC_HOW,    /* "how are you?" */
+    TOPIC_DOING,    /* "what are you doing?" */
+    TOPIC_WHO,      /* "who are you?" */
+    TOPIC_HOW,      /* "how are you?" */
     TOPIC_ASK_ROSE, /* any other question to Rose ("do you like tea?") */
     TOPIC_QUESTION, /* any other question */
     TOPIC_BYE,
@@ -411,6 +443,7 @@ enum topic {
 /* Keyword phrases.  Words are separated by one space; a trailing '*' on a
  * word matches any ending ("worr*": worry, worried, worrying).  Apostrophes
  * are ignored when comparing, so "can't sleep" also matches "cant sleep". */
+/* clang-format off */
 static const struct keyword {
     const char *phrase;
     enum topic topic;
@@ -519,12 +552,15 @@ static const struct keyword {
     {"goodnight", TOPIC_BYE, 3},    {"see you", TOPIC_BYE, 2},      {"talk later", TOPIC_BYE, 2},
     {"talk to you later", TOPIC_BYE, 3}, {"gotta go", TOPIC_BYE, 3}, {"got to go", TOPIC_BYE, 3},
     {"have to go", TOPIC_BYE, 2},   {"to bed", TOPIC_BYE, 2},       {"go to sleep", TOPIC_BYE, 2},
-    {"thank*", TOPIC_THANKS, 3},    {"thx", TOPIC_THANKS, 3},       {"appreciate it", TOPIC_THANKS, 2},
+    {"thank*", TOPIC_THANKS, 3},    {"thx", TOPIC_THANKS, 3},
+    {"appreciate it", TOPIC_THANKS, 2},
     {"hi", TOPIC_GREETING, 2},      {"hello", TOPIC_GREETING, 2},   {"hey", TOPIC_GREETING, 2},
-    {"hiya", TOPIC_GREETING, 2},    {"howdy", TOPIC_GREETING, 2},   {"greetings", TOPIC_GREETING, 2},
+    {"hiya", TOPIC_GREETING, 2},    {"howdy", TOPIC_GREETING, 2},
+    {"greetings", TOPIC_GREETING, 2},
     {"good morning", TOPIC_GREETING, 3}, {"good afternoon", TOPIC_GREETING, 3},
     {"good evening", TOPIC_GREETING, 3},
 };
+/* clang-format on */
 
 /* Compare word w with the pattern p[0..len), ignoring apostrophes on both
  * sides; prefix: p only has to start w. */
@@ -673,16 +709,26 @@ struct pool {
     const char *const *s;
     size_t n;
 };
-#define POOL(a) {a, COUNT(a)}
-#define NO_POOL {NULL, 0}
+#define POOL(a)                                                                                    \
+    {                                                                                              \
+        a, COUNT(a)                                                                                \
+    }
+#define NO_POOL                                                                                    \
+    {                                                                                              \
+        NULL, 0                                                                                    \
+    }
 
 static const char *const none_open[] = {
-    "Thank you for sharing that with me{n}.", "I'm listening{n}.", "I hear you{n}.",
+    "Thank you for sharing that with me{n}.",
+    "I'm listening{n}.",
+    "I hear you{n}.",
     "I'm glad you told me{n}.",
 };
 static const char *const none_ask[] = {
-    "How does that sit with you{n}?", "What feels most important about it right now{n}?",
-    "How are you feeling as you tell me this{n}?", "Would you tell me a little more{n}?",
+    "How does that sit with you{n}?",
+    "What feels most important about it right now{n}?",
+    "How are you feeling as you tell me this{n}?",
+    "Would you tell me a little more{n}?",
 };
 
 static const char *const grief_open[] = {
@@ -1030,11 +1076,11 @@ struct analysis {
     int soft;  /* the topic comes from context, not from this message */
     int intro; /* this message tells us the name */
     char name[NAME_MAX_BYTES + 1];
-    char kin[PIECE_MAX];      /* "your mom" */
-    char refl[PIECE_MAX];     /* "you keep thinking about mom" */
-    char frag[PIECE_MAX];     /* "her cooking" */
-    char memory[PIECE_MAX];   /* "that your mother passed away last spring" */
-    char activity[PIECE_MAX]; /* "tending the herb garden at dawn" */
+    char kin[PIECE_MAX];            /* "your mom" */
+    char refl[PIECE_MAX];           /* "you keep thinking about mom" */
+    char frag[PIECE_MAX];           /* "her cooking" */
+    char memory[PIECE_MAX];         /* "that your mother passed away last spring" */
+    char activity[PIECE_MAX];       /* "tending the herb garden at dawn" */
     const char *recent[RECENT_MAX]; /* Rose's last replies, newest first */
     size_t recent_len[RECENT_MAX];
     size_t nrecent;
@@ -1194,8 +1240,8 @@ find_name(struct analysis *an, const struct rose_companion_ctx *ctx, size_t hfro
         /* An introduction only if it is news: "Sarah" is not news when we
          * know her as "Sarah Jones". */
         n = strlen(found);
-        an->intro = !rose_strnieq(an->name, found, n) ||
-                    (an->name[n] != '\0' && an->name[n] != ' ');
+        an->intro =
+            !rose_strnieq(an->name, found, n) || (an->name[n] != '\0' && an->name[n] != ' ');
         if (an->intro)
             memcpy(an->name, found, n + 1);
     }
@@ -1204,31 +1250,34 @@ find_name(struct analysis *an, const struct rose_companion_ctx *ctx, size_t hfro
 /* ---- reflection ---- */
 
 /* First-person words a reflected clause may start with. */
-static const char *const self_words[] = {"i",  "i'm",  "im",   "i've", "ive",  "i'd",  "i'll",
-                                         "my", "we",   "we're", "we've", "our", NULL};
+static const char *const self_words[] = {"i",  "i'm", "im",    "i've",  "ive", "i'd", "i'll",
+                                         "my", "we",  "we're", "we've", "our", NULL};
 
 /* Words a reflected clause should not end on. */
 static const char *const dangling[] = {
-    "and", "but", "so",   "or",   "the",  "a",    "an",  "to",  "of",     "that", "because",
-    "with", "my", "i",    "is",   "was",  "just", "really", "very", "like", "um", "uh",
-    "for",  "in", "at",   "on",   "when", "if",   "your", "our", "rose",  "then", "as", NULL};
+    "and", "but", "so",   "or",  "the",  "a",      "an",   "to",   "of", "that", "because", "with",
+    "my",  "i",   "is",   "was", "just", "really", "very", "like", "um", "uh",   "for",     "in",
+    "at",  "on",  "when", "if",  "your", "our",    "rose", "then", "as", NULL};
 
 static const char *const conjunctions[] = {
-    "and", "but", "because", "cause", "since", "so", "that", "when", "as", "after", "before",
-    "while", "until", "though", "although", "now", "today", "yesterday", "lately", "recently",
-    "then", "or", "yet", "also", "still", "well", "oh", "honestly", NULL};
+    "and",   "but",       "because", "cause",    "since", "so",     "that",     "when",
+    "as",    "after",     "before",  "while",    "until", "though", "although", "now",
+    "today", "yesterday", "lately",  "recently", "then",  "or",     "yet",      "also",
+    "still", "well",      "oh",      "honestly", NULL};
 
 /* Words before "I" that make a question ("should I", "what do I"). */
-static const char *const inverting[] = {
-    "should", "do", "can", "could", "would", "will", "am", "did", "shall", "may", "might",
-    "must", "what", "how", "why", "where", "when", "who", "which", "whom", NULL};
+static const char *const inverting[] = {"should", "do",    "can",  "could", "would", "will", "am",
+                                        "did",    "shall", "may",  "might", "must",  "what", "how",
+                                        "why",    "where", "when", "who",   "which", "whom", NULL};
 
 /* Words after "you" that make it the subject ("you know" -> "I know"). */
 static const char *const you_verbs[] = {
-    "are", "were", "know", "said", "say", "told", "have", "had", "do", "did", "can",
-    "could", "would", "will", "should", "make", "made", "understand", "get", "got", "listen",
-    "helped", "help", "always", "never", "must", "might", "seem", "sound", "feel", NULL};
+    "are",   "were",       "know",  "said",  "say",    "told",   "have",   "had",
+    "do",    "did",        "can",   "could", "would",  "will",   "should", "make",
+    "made",  "understand", "get",   "got",   "listen", "helped", "help",   "always",
+    "never", "must",       "might", "seem",  "sound",  "feel",   NULL};
 
+/* clang-format off */
 static const struct swap {
     const char *from, *to;
 } swaps[] = {
@@ -1240,6 +1289,7 @@ static const struct swap {
     {"your", "my"},       {"yours", "mine"},    {"yourself", "myself"}, {"you're", "I'm"},
     {"youre", "I'm"},     {"you've", "I've"},   {"you'll", "I'll"},  {"you'd", "I'd"},
 };
+/* clang-format on */
 
 /* The word at i seen from Rose's side: "my" -> "your", "you" -> "me"... */
 static const char *
@@ -1262,8 +1312,8 @@ swap_word(const struct words *ws, size_t i)
     if (strcmp(lo, "were") == 0 && strcmp(prev, "you") == 0)
         return "was";
     /* "I'm Sad": a capital on a plain word is emphasis, not a name. */
-    if ((ws->flags[i] & W_CAP) && (is_common(lo) || kin_of(lo) ||
-                                   in_sorted(name_stop, COUNT(name_stop), lo)))
+    if ((ws->flags[i] & W_CAP) &&
+        (is_common(lo) || kin_of(lo) || in_sorted(name_stop, COUNT(name_stop), lo)))
         return lo;
     return as_written(ws, i);
 }
@@ -1367,11 +1417,12 @@ build_fragment(struct analysis *an)
 static void
 find_kin(char *out, const struct words *ws)
 {
-    static const char *const adjectives[] = {"late", "dear", "little", "big", "older",
-                                             "younger", "baby", "best", "beloved", "old",
-                                             "sweet", "eldest", "oldest", "youngest", NULL};
-    static const char *const determiners[] = {"a", "an", "the", "his", "her", "their", "your",
-                                              "this", "that", "some", "any", "every", NULL};
+    static const char *const adjectives[] = {"late",    "dear",   "little", "big",      "older",
+                                             "younger", "baby",   "best",   "beloved",  "old",
+                                             "sweet",   "eldest", "oldest", "youngest", NULL};
+    static const char *const determiners[] = {"a",     "an",    "the",  "his",  "her",
+                                              "their", "your",  "this", "that", "some",
+                                              "any",   "every", NULL};
     char buf[WORD_BYTES_MAX + 1];
     size_t i, d;
 
@@ -1408,39 +1459,39 @@ find_kin(char *out, const struct words *ws)
 
 /* Verbs a memory note may start with ("Has a dog called Max"). */
 static const char *const memory_verbs[] = {
-    "has", "had", "is", "was", "lost", "lives", "lived", "works", "worked", "loves", "loved",
-    "likes", "liked", "misses", "missed", "wants", "wanted", "needs", "needed", "feels",
-    "felt", "enjoys", "enjoyed", "finds", "found", "struggles", "struggled", "prefers",
-    "moved", "started", "became", "got", "gets", "goes", "went", "takes", "took", "plays",
-    "played", "grew", "cares", "cared", "wishes", "hopes", "hoped", "keeps", "kept",
-    "worries", "worried", "fears", "believes", "thinks", "studies", "studied", "teaches",
-    "visits", "visited", "buried", "cannot", "can't", "does", "doesn't", "hasn't", "isn't",
-    "wasn't", "sleeps", "slept", "cries", "cried", "writes", "plans", "planned", "talks",
-    "walks", "runs", "attends", "volunteers", "will", "would", "used", NULL};
+    "has",     "had",       "is",        "was",     "lost",       "lives",   "lived",   "works",
+    "worked",  "loves",     "loved",     "likes",   "liked",      "misses",  "missed",  "wants",
+    "wanted",  "needs",     "needed",    "feels",   "felt",       "enjoys",  "enjoyed", "finds",
+    "found",   "struggles", "struggled", "prefers", "moved",      "started", "became",  "got",
+    "gets",    "goes",      "went",      "takes",   "took",       "plays",   "played",  "grew",
+    "cares",   "cared",     "wishes",    "hopes",   "hoped",      "keeps",   "kept",    "worries",
+    "worried", "fears",     "believes",  "thinks",  "studies",    "studied", "teaches", "visits",
+    "visited", "buried",    "cannot",    "can't",   "does",       "doesn't", "hasn't",  "isn't",
+    "wasn't",  "sleeps",    "slept",     "cries",   "cried",      "writes",  "plans",   "planned",
+    "talks",   "walks",     "runs",      "attends", "volunteers", "will",    "would",   "used",
+    NULL};
 
-static const char *const adverbs[] = {"recently", "often", "always", "never", "still",
-                                      "also", "sometimes", "usually", "currently", "just",
-                                      "really", "now", "once", NULL};
+static const char *const adverbs[] = {"recently", "often",     "always",  "never",     "still",
+                                      "also",     "sometimes", "usually", "currently", "just",
+                                      "really",   "now",       "once",    NULL};
 
 /* Personal nouns a memory may start with ("Mother passed away..."). */
-static const char *const personal_nouns[] = {"name", "birthday", "job", "work", "home",
-                                             "family", "health", "favourite", "favorite",
-                                             NULL};
+static const char *const personal_nouns[] = {"name",   "birthday", "job",       "work",     "home",
+                                             "family", "health",   "favourite", "favorite", NULL};
 
-static const char *const gerund_nouns[] = {"morning", "evening", "nothing", "something",
-                                           "anything", "everything", "wedding", "sibling",
-                                           "darling", "spring", "building", "ceiling", "king",
-                                           "thing", "ring", "sing", "string", NULL};
+static const char *const gerund_nouns[] = {
+    "morning", "evening", "nothing", "something", "anything", "everything",
+    "wedding", "sibling", "darling", "spring",    "building", "ceiling",
+    "king",    "thing",   "ring",    "sing",      "string",   NULL};
 
 /* A third-person verb as it goes after "you": has -> have, misses -> miss. */
 static const char *
 verb_for_you(const char *lo, char *buf, size_t len)
 {
     static const struct swap irregular[] = {
-        {"has", "have"},         {"is", "are"},          {"was", "were"},
-        {"does", "do"},          {"doesn't", "don't"},   {"hasn't", "haven't"},
-        {"isn't", "aren't"},     {"wasn't", "weren't"},  {"goes", "go"},
-        {"she's", "you're"},     {"he's", "you're"},
+        {"has", "have"},      {"is", "are"},         {"was", "were"},     {"does", "do"},
+        {"doesn't", "don't"}, {"hasn't", "haven't"}, {"isn't", "aren't"}, {"wasn't", "weren't"},
+        {"goes", "go"},       {"she's", "you're"},   {"he's", "you're"},
     };
     size_t n = strlen(lo), k;
 
@@ -1478,9 +1529,9 @@ memory_clause(char *out, const struct words *ws)
     static const char *const subjects[] = {"she", "he", "they", "user", NULL};
     static const char *const possessives[] = {"her", "his", "their", "user's", NULL};
     static const char *const not_nouns[] = {
-        "and", "but", "so", "very", "a", "the", "every", "to", "at", "in", "on", "with",
-        "when", "because", "since", "for", "of", "from", "or", "too", "again", "a", "lot",
-        "dearly", "deeply", "so", "much", "terribly", NULL};
+        "and",   "but",  "so",   "very",    "a",      "the", "every", "to",       "at", "in",
+        "on",    "with", "when", "because", "since",  "for", "of",    "from",     "or", "too",
+        "again", "a",    "lot",  "dearly",  "deeply", "so",  "much",  "terribly", NULL};
     char vbuf[WORD_BYTES_MAX + 1];
     size_t i, n;
     int subject_next = 0, lower_first = 0;
@@ -1525,17 +1576,16 @@ memory_clause(char *out, const struct words *ws)
         if (in_list(subjects, lo)) {
             w = "you";
             subject_next = 1;
-        } else if (in_list(possessives, lo) &&
-                   (i + 1 < n && !(ws->flags[i + 1] & W_BREAK) &&
-                    !in_list(not_nouns, ws->lo[i + 1]))) {
+        } else if (in_list(possessives, lo) && (i + 1 < n && !(ws->flags[i + 1] & W_BREAK) &&
+                                                !in_list(not_nouns, ws->lo[i + 1]))) {
             w = "your"; /* "her mother"; "misses her" keeps its "her" */
         } else if (strcmp(lo, "herself") == 0 || strcmp(lo, "himself") == 0 ||
                    strcmp(lo, "themselves") == 0 || strcmp(lo, "themself") == 0) {
             w = "yourself";
         } else if (strcmp(lo, "she's") == 0 || strcmp(lo, "he's") == 0) {
             /* "'s" is "has" before "been" or "got", else "is". */
-            w = i + 1 < n && (strcmp(ws->lo[i + 1], "been") == 0 ||
-                              strcmp(ws->lo[i + 1], "got") == 0)
+            w = i + 1 < n &&
+                        (strcmp(ws->lo[i + 1], "been") == 0 || strcmp(ws->lo[i + 1], "got") == 0)
                     ? "you've"
                     : "you're";
         } else if (strcmp(lo, "they're") == 0) {
@@ -1727,8 +1777,8 @@ analyse(struct analysis *an, const struct rose_companion_ctx *ctx)
     }
 
     split_words(&an->msg, ctx->message, SCAN_MAX);
-    an->hash = fnv1a(ctx->message ? ctx->message : "",
-                     ctx->message ? strnlen(ctx->message, SCAN_MAX) : 0);
+    an->hash =
+        fnv1a(ctx->message ? ctx->message : "", ctx->message ? strnlen(ctx->message, SCAN_MAX) : 0);
     score_words(&an->msg, score, an->hit);
     an->topic = pick_topic(score, &an->msg);
     an->soft = 0;
@@ -1864,12 +1914,23 @@ expand(struct rose_buf *b, const struct analysis *an, const char *tpl, int with_
             if (with_name && an->name[0])
                 err = rose_buf_printf(b, "%s, ", an->name);
             break;
-        case 'r': val = an->refl; break;
-        case 'm': val = an->memory; break;
-        case 'k': val = an->kin[0] ? an->kin : "them"; break;
-        case 'a': val = an->activity; break;
-        case 'q': val = an->frag; break;
-        default: break;
+        case 'r':
+            val = an->refl;
+            break;
+        case 'm':
+            val = an->memory;
+            break;
+        case 'k':
+            val = an->kin[0] ? an->kin : "them";
+            break;
+        case 'a':
+            val = an->activity;
+            break;
+        case 'q':
+            val = an->frag;
+            break;
+        default:
+            break;
         }
         if (err == ROSE_OK)
             err = rose_buf_puts(b, val);
@@ -1917,8 +1978,8 @@ compose(struct rose_buf *b, const struct analysis *an, unsigned long seed, unsig
         s[n++] = pick(an, &(struct pool)POOL(reflect_memory_middle), 3, seed, attempt);
     } else if (an->memory[0]) {
         s[n++] = pick(an, &(struct pool)POOL(memory_middle), 3, seed, attempt);
-    } else if (an->refl[0] && (FEELING(an->topic) || an->topic == TOPIC_NONE ||
-                               an->topic == TOPIC_ADVICE)) {
+    } else if (an->refl[0] &&
+               (FEELING(an->topic) || an->topic == TOPIC_NONE || an->topic == TOPIC_ADVICE)) {
         s[n++] = pick(an, &(struct pool)POOL(reflect_middle), 3, seed, attempt);
     } else if (an->topic == TOPIC_HOW && an->activity[0] == '\0') {
         middle = -1; /* "I've been {a}" needs an activity */

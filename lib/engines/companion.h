@@ -24,8 +24,8 @@ struct rose_companion_ctx {
     const char *message;                      /* the user's latest message (UTF-8) */
     const struct rose_companion_msg *history; /* recent messages, oldest first, may be NULL */
     size_t history_len;
-    const char *name;                         /* known name of the person, or NULL */
-    const char *const *memories;              /* long-term memories about them, may be NULL */
+    const char *name;            /* known name of the person, or NULL */
+    const char *const *memories; /* long-term memories about them, may be NULL */
     size_t memories_len;
     const char *activity; /* what Rose is doing now (rose_persona_activity()), or NULL */
     unsigned long seed;   /* varies choices; the caller passes e.g. the message count */

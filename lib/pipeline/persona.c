@@ -118,13 +118,13 @@ rose_persona_memory_prompt(void)
 /* ---- the weekly schedule ---------------------------------------------- */
 
 #define EVERY_DAY (-1)
-#define AT(h, m) ((h) * 60 + (m))
+#define AT(h, m) ((h)*60 + (m))
 
 /* Each row runs from its start until the next row that applies to the day.
  * A row for one weekday wins over an every-day row with the same start.
  * Activities are gerund phrases so they read after "Right now I'm ...". */
 static const struct slot {
-    int day; /* 0 = Sunday .. 6, or EVERY_DAY */
+    int day;   /* 0 = Sunday .. 6, or EVERY_DAY */
     int start; /* minutes after midnight */
     const char *activity;
 } schedule[] = {

@@ -20,11 +20,11 @@
  * control characters and invalid UTF-8 and caps each one, so a stored
  * memory cannot forge a section of the prompt. */
 struct rose_persona_ctx {
-    const char *name;             /* the person's name, if known */
-    const char *const *memories;  /* long-term memories about them */
-    size_t memories_len;          /* entries in memories (extra ones are ignored) */
-    const char *summary;          /* running summary of older messages */
-    time_t now;                   /* picks her current activity (local time) */
+    const char *name;            /* the person's name, if known */
+    const char *const *memories; /* long-term memories about them */
+    size_t memories_len;         /* entries in memories (extra ones are ignored) */
+    const char *summary;         /* running summary of older messages */
+    time_t now;                  /* picks her current activity (local time) */
 };
 
 /* The character card: Rose's identity, voice rules and how to use the
@@ -60,8 +60,8 @@ enum rose_err rose_persona_activity(time_t now, char *buf, size_t len);
 /* Assemble the full system prompt for a reply: character card, the day and
  * her current activity, then the name, memories and summary sections that
  * ctx provides.  On success *out is a NUL-terminated, valid UTF-8 string
- * the caller frees.  ROSE_ERR_NOMEM; ROSE_ERR_INTERNAL if ctx->now cannot be
- * broken down.  *out is untouched on failure. */
+ * the caller frees.  ROSE_ERR_NOMEM; ROSE_ERR_INTERNAL if ctx or out is NULL
+ * or ctx->now cannot be broken down.  *out is untouched on failure. */
 enum rose_err rose_persona_system_prompt(const struct rose_persona_ctx *ctx, char **out);
 
 /* Make LLM output speakable, in place: drops single-asterisk spans with their

@@ -209,8 +209,7 @@ test_grieving(void)
 {
     struct conv c = {0};
     const struct turn turns[] = {
-        {"My mother passed away last month.",
-         W("sorry", "heart", "loss", "trusting"), 1},
+        {"My mother passed away last month.", W("sorry", "heart", "loss", "trusting"), 1},
         {"I miss her so much", W("miss", "grief", "your mother", "heart", "tide", "candle"), 1},
         {"I keep seeing her empty chair at the table", W("you keep seeing", "your mother"), 1},
         {"yes", W("your mother", "grief", "tide", "candle", "roots", "miss", "love"), 1},
@@ -257,8 +256,8 @@ test_angry(void)
     struct conv c = {0};
     const struct turn turns[] = {
         {"I'm so angry at my brother", W("angry at your brother", "angry", "fire"), 1},
-        {"It's just so unfair, he never listens to me", W("unfair", "anger", "angry", "fire",
-                                                          "frustrating", "listens to you"), 1},
+        {"It's just so unfair, he never listens to me",
+         W("unfair", "anger", "angry", "fire", "frustrating", "listens to you"), 1},
         {"I hate how they treated my mom at the hospital",
          W("you hate", "your mom", "anger", "fire", "frustrating"), 1},
     };
@@ -272,10 +271,10 @@ test_lonely(void)
     struct conv c = {0};
     const struct turn turns[] = {
         {"I feel so lonely", W("lonel", "alone", "reached out"), 1},
-        {"Nobody calls me anymore", W("lonel", "alone", "close to", "reached out", "roots",
-                                      "connection"), 1},
-        {"I spend every evening by myself", W("you spend every evening by yourself", "alone",
-                                              "lonel"), 1},
+        {"Nobody calls me anymore",
+         W("lonel", "alone", "close to", "reached out", "roots", "connection"), 1},
+        {"I spend every evening by myself",
+         W("you spend every evening by yourself", "alone", "lonel"), 1},
     };
     script("lonely", &c, turns, sizeof(turns) / sizeof(turns[0]));
     conv_free(&c);
@@ -404,9 +403,8 @@ test_names(void)
 static void
 test_memories(void)
 {
-    static const char *const mems[] = {"Loves gardening on Sundays",
-                                       "Her mother passed away last spring",
-                                       "Has a dog called Max"};
+    static const char *const mems[] = {
+        "Loves gardening on Sundays", "Her mother passed away last spring", "Has a dog called Max"};
     static const char *const mems2[] = {"His father died in 2019",
                                         "Experiencing anxiety since her mother's death"};
     struct conv c = {0};
@@ -455,8 +453,8 @@ test_no_repeat(void)
     struct rose_companion_ctx ctx;
     char *a = NULL, *b = NULL, *r;
     int i, same = 0, ok = 1;
-    static const char *const msgs[] = {"hello", "I miss my mom", "", "what are you doing?",
-                                       "I'm so tired", "thanks", NULL};
+    static const char *const msgs[] = {"hello",        "I miss my mom", "",  "what are you doing?",
+                                       "I'm so tired", "thanks",        NULL};
 
     /* The same message again and again. */
     for (i = 0; i < 12; i++) {
@@ -539,11 +537,16 @@ test_find_name(void)
         {"my name is McKenzie", "McKenzie"},
         {"Well, I'm tired. My name is Ana by the way", "Ana"},
     };
-    static const char *const no[] = {
-        "I'm sad", "I'm tired", "I'm not sure", "I'm Not sure", "i'm lost", "this is hard",
-        "I am so tired", "I'm Sad", "call me back", "my name is not important", "I'M EXHAUSTED",
-        "I'm sarah", "I'm 42", "", "my name is", "I'm a teacher", "I'm Happy today",
-        "call me when you can", "This is Awful", NULL};
+    static const char *const no[] = {"I'm sad",         "I'm tired",
+                                     "I'm not sure",    "I'm Not sure",
+                                     "i'm lost",        "this is hard",
+                                     "I am so tired",   "I'm Sad",
+                                     "call me back",    "my name is not important",
+                                     "I'M EXHAUSTED",   "I'm sarah",
+                                     "I'm 42",          "",
+                                     "my name is",      "I'm a teacher",
+                                     "I'm Happy today", "call me when you can",
+                                     "This is Awful",   NULL};
     char buf[64];
     size_t i;
 
@@ -560,8 +563,7 @@ test_find_name(void)
     }
     T_INT(rose_companion_find_name(NULL, buf, sizeof(buf)), 0, "find_name(NULL)");
     memcpy(buf, "unset", 6);
-    T_OK(rose_companion_find_name("my name is Alexandra", buf, 5) == 0 &&
-             strcmp(buf, "unset") == 0,
+    T_OK(rose_companion_find_name("my name is Alexandra", buf, 5) == 0 && strcmp(buf, "unset") == 0,
          "a name that does not fit is not written");
 }
 
@@ -580,9 +582,10 @@ rnd(void)
 static char *
 random_text(size_t max)
 {
-    static const char *const bits[] = {"I ", "my ", "mom ", "'m ", "died ", "sad ", "? ", ". ",
-                                       "you ", "name is ", "Sarah ", "*", "#", "’", "é", "🌿",
-                                       "\xff", "\xc3", "\xe2\x80", " ", "\n", "call me "};
+    static const char *const bits[] = {"I ",       "my ", "mom ", "'m ",      "died ",  "sad ",
+                                       "? ",       ". ",  "you ", "name is ", "Sarah ", "*",
+                                       "#",        "’",   "é",    "🌿",        "\xff",   "\xc3",
+                                       "\xe2\x80", " ",   "\n",   "call me "};
     size_t len = rnd() % max, i = 0;
     char *s = malloc(len + 1);
 

@@ -56,8 +56,7 @@ test_prompts(void)
     T_OK(contains(memory, "Experiencing anxiety since her mother's death a month ago"),
          "memory prompt carries the example memory");
     T_OK(rose_utf8_valid(card, strlen(card)) && rose_utf8_valid(router, strlen(router)) &&
-             rose_utf8_valid(summary, strlen(summary)) &&
-             rose_utf8_valid(memory, strlen(memory)),
+             rose_utf8_valid(summary, strlen(summary)) && rose_utf8_valid(memory, strlen(memory)),
          "prompts are valid UTF-8");
 }
 
@@ -270,7 +269,9 @@ test_strip_markup(void)
         {"🌿 *breathes* calm 🌿", "🌿 calm 🌿"},
         {"-5 degrees", "-5 degrees"},
         {"2024. was a year", "2024. was a year"},
-        {"ctrl\x01\x02" "chars\x7f here", "ctrl chars here"},
+        {"ctrl\x01\x02"
+         "chars\x7f here",
+         "ctrl chars here"},
         {"*", ""},
         {"**", ""},
         {"* * *", ""},
@@ -290,8 +291,8 @@ test_strip_markup(void)
     /* Valid UTF-8 stays valid however the markup falls around it; any
      * bytes are safe. */
     {
-        static const char *const pieces[] = {"*", "**", "_", "#", "- ", "\n", " ", "é",
-                                             "ø", "—", "🌿", "a", "1. ", "`", ">", "~~"};
+        static const char *const pieces[] = {"*", "**", "_", "#", "- ",  "\n", " ", "é",
+                                             "ø", "—",  "🌿", "a", "1. ", "`",  ">", "~~"};
         unsigned long x = 12345;
         int k, j, bad = 0;
         char s[128];
@@ -308,8 +309,8 @@ test_strip_markup(void)
             }
             s[len] = '\0';
             n = rose_text_strip_markup(s);
-            if (!rose_utf8_valid(s, n) || n != strlen(s) || (n > 0 && (s[0] == ' ' ||
-                                                                       s[n - 1] == ' ')))
+            if (!rose_utf8_valid(s, n) || n != strlen(s) ||
+                (n > 0 && (s[0] == ' ' || s[n - 1] == ' ')))
                 bad++;
         }
         T_INT(bad, 0, "random markup around UTF-8 stays valid and trimmed");
