@@ -101,7 +101,7 @@ rose_server_stop() {
     for i in $(seq 1 50); do
         left=""
         for w in /proc/[0-9]*; do
-            if tr '\0' '\n' < "$w/environ" 2>/dev/null | grep -qx "ROSE_CONF=$dir/rose.conf"; then
+            if tr '\0' '\n' 2>/dev/null < "$w/environ" | grep -qxF "ROSE_CONF=$dir/rose.conf"; then
                 left="$left ${w#/proc/}"
             fi
         done

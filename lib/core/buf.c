@@ -2,6 +2,7 @@
  * buf.c — growable byte buffer with a hard maximum (see buf.h).
  */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,8 +37,8 @@ grow(struct rose_buf *b, size_t n)
         return ROSE_OK;
     ncap = b->cap ? b->cap : 64;
     while (ncap < need)
-        ncap *= 2;
-    if (ncap > buf_max(b) + 1)
+        ncap = ncap > SIZE_MAX / 2 ? need : ncap * 2;
+    if (buf_max(b) < SIZE_MAX && ncap > buf_max(b) + 1)
         ncap = buf_max(b) + 1;
     p = realloc(b->data, ncap);
     if (p == NULL)

@@ -155,6 +155,9 @@ set_raw(struct raw *r, int k, const char *v, enum origin from, int line)
     return ROSE_OK;
 }
 
+static enum rose_err slurp(const char *what, const char *path, size_t max, char **out,
+                           size_t *outlen, char *eb, size_t el);
+
 /*
  * Read a secret from a file: it must be a regular file that neither group
  * nor others can read (keys do not belong in world-readable files), at most
@@ -163,44 +166,23 @@ set_raw(struct raw *r, int k, const char *v, enum origin from, int line)
 static enum rose_err
 read_secret_file(const char *name, const char *path, char **out, char *eb, size_t el)
 {
-    int fd = -1;
     struct stat st;
-    char buf[ROSE_SECRET_FILE_MAX + 1];
-    ssize_t n;
+    char what[96], *buf = NULL;
     size_t len = 0;
-    enum rose_err err = ROSE_ERR_CONFIG;
+    enum rose_err err;
 
-    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
-        snprintf(eb, el, "%s_FILE=%s: cannot open: %s", name, path, strerror(errno));
-        goto out;
-    }
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        snprintf(eb, el, "%s_FILE=%s: not a regular file", name, path);
-        goto out;
-    }
-    if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-        snprintf(eb, el, "%s_FILE=%s: must not be readable by group or others (chmod 600)", name,
+    snprintf(what, sizeof(what), "%s_FILE", name);
+    if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & (S_IRWXG | S_IRWXO))) {
+        snprintf(eb, el, "%s=%s: must not be readable by group or others (chmod 600)", what,
                  path);
-        goto out;
+        return ROSE_ERR_CONFIG;
     }
-    while (len < sizeof(buf) && (n = read(fd, buf + len, sizeof(buf) - len)) > 0)
-        len += (size_t)n;
-    if (len > ROSE_SECRET_FILE_MAX) {
-        snprintf(eb, el, "%s_FILE=%s: longer than %d bytes", name, path, ROSE_SECRET_FILE_MAX);
-        goto out;
-    }
+    if ((err = slurp(what, path, ROSE_SECRET_FILE_MAX, &buf, &len, eb, el)) != ROSE_OK)
+        return err;
     while (len > 0 && isspace((unsigned char)buf[len - 1]))
-        len--;
-    buf[len] = '\0';
-    if ((*out = strdup(buf)) == NULL) {
-        err = ROSE_ERR_NOMEM;
-        goto out;
-    }
-    err = ROSE_OK;
-out:
-    if (fd >= 0)
-        close(fd);
-    return err;
+        buf[--len] = '\0';
+    *out = buf;
+    return ROSE_OK;
 }
 
 /*
@@ -238,32 +220,84 @@ take(struct raw *r, const char *name, size_t nlen, const char *val, enum origin 
     return ROSE_OK;
 }
 
+/*
+ * Read a whole file of at most max bytes: a regular file only (a FIFO or a
+ * device would block or never end), opened without blocking.  *out is
+ * NUL-terminated; the caller frees it.
+ */
+static enum rose_err
+slurp(const char *what, const char *path, size_t max, char **out, size_t *outlen, char *eb,
+      size_t el)
+{
+    int fd;
+    struct stat st;
+    char *buf = NULL;
+    size_t len = 0;
+    ssize_t n;
+    enum rose_err err = ROSE_ERR_CONFIG;
+
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0) {
+        snprintf(eb, el, "%s=%s: cannot open: %s", what, path, strerror(errno));
+        return ROSE_ERR_CONFIG;
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(eb, el, "%s=%s: not a regular file", what, path);
+        goto out;
+    }
+    if ((buf = malloc(max + 2)) == NULL) {
+        err = ROSE_ERR_NOMEM;
+        goto out;
+    }
+    while (len <= max && (n = read(fd, buf + len, max + 1 - len)) > 0)
+        len += (size_t)n;
+    if (len > max) {
+        snprintf(eb, el, "%s=%s: larger than %zu bytes", what, path, max);
+        goto out;
+    }
+    buf[len] = '\0';
+    *out = buf;
+    *outlen = len;
+    buf = NULL;
+    err = ROSE_OK;
+out:
+    free(buf);
+    close(fd);
+    return err;
+}
+
 /* Parse the KEY=VALUE file: '#' comments, blank lines, optional quotes. */
 static enum rose_err
 read_file(struct raw *r, const char *path, char *eb, size_t el)
 {
-    FILE *f;
-    char line[ROSE_CONF_LINE_MAX + 2];
+    char *text = NULL, *line, *next;
+    size_t len;
     int lineno = 0;
-    enum rose_err err = ROSE_OK;
+    enum rose_err err;
 
-    if ((f = fopen(path, "re")) == NULL) {
-        snprintf(eb, el, "ROSE_CONF=%s: cannot open: %s", path, strerror(errno));
+    if ((err = slurp("ROSE_CONF", path, ROSE_CONF_FILE_MAX, &text, &len, eb, el)) != ROSE_OK)
+        return err;
+    if (memchr(text, '\0', len) != NULL) {
+        snprintf(eb, el, "%s: contains a NUL byte; not a text file", path);
+        free(text);
         return ROSE_ERR_CONFIG;
     }
-    while (fgets(line, sizeof(line), f) != NULL) {
-        char *p, *eq, *v, *end;
-        size_t len = strlen(line);
+    for (line = text; err == ROSE_OK && line < text + len; line = next) {
+        char *p, *eq, *v, *end, *nl = strchr(line, '\n');
+        size_t n;
 
+        next = nl ? nl + 1 : text + len;
+        if (nl)
+            *nl = '\0';
         lineno++;
-        if (len > ROSE_CONF_LINE_MAX) {
+        n = strlen(line);
+        if (n > 0 && line[n - 1] == '\r')
+            line[--n] = '\0';
+        if (n > ROSE_CONF_LINE_MAX) {
             snprintf(eb, el, "%s line %d: longer than %d bytes", path, lineno,
                      ROSE_CONF_LINE_MAX);
             err = ROSE_ERR_CONFIG;
             break;
         }
-        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-            line[--len] = '\0';
         for (p = line; *p == ' ' || *p == '\t'; p++)
             ;
         if (*p == '\0' || *p == '#')
@@ -295,15 +329,13 @@ read_file(struct raw *r, const char *path, char *eb, size_t el)
                 if (*c == '#' && (c[-1] == ' ' || c[-1] == '\t'))
                     break;
             *c = '\0';
-            len = strlen(v);
-            while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t'))
-                v[--len] = '\0';
+            n = strlen(v);
+            while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+                v[--n] = '\0';
         }
         err = take(r, p, (size_t)(end - p), v, FROM_FILE, lineno, eb, el);
-        if (err != ROSE_OK)
-            break;
     }
-    fclose(f);
+    free(text);
     return err;
 }
 

@@ -21,6 +21,9 @@
 /* A single configuration line or value; longer is a mistake or an attack. */
 #define ROSE_CONF_LINE_MAX 4096
 
+/* The KEY=VALUE configuration file; the example is ~5 KiB. */
+#define ROSE_CONF_FILE_MAX (256 * 1024)
+
 /* A secret read from KEY_FILE; keys are < 200 bytes. */
 #define ROSE_SECRET_FILE_MAX 4096
 

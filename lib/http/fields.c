@@ -10,29 +10,179 @@
 #include "http/fields.h"
 
 /*
- * json-c 0.16 accepts 'single-quoted' strings even in strict mode; RFC 8259
- * does not.  A quote outside a double-quoted string is the only way one can
- * appear, so scan for it (escapes inside strings are skipped).
+ * RFC 8259 syntax, checked before json-c builds anything: json-c 0.16 even
+ * in strict mode takes 'single quotes', NaN, Infinity, "1." and raw control
+ * characters in strings.  A recursive descent whose depth is capped at
+ * ROSE_JSON_DEPTH_MAX, so the stack stays small whatever the input.
  */
-static int
-has_single_quote(const char *s, size_t n)
-{
-    size_t i;
-    int in_str = 0;
+struct jscan {
+    const unsigned char *s;
+    size_t n, i;
+    int depth;
+};
 
-    for (i = 0; i < n; i++) {
-        if (in_str) {
-            if (s[i] == '\\')
-                i++;
-            else if (s[i] == '"')
-                in_str = 0;
-        } else if (s[i] == '"') {
-            in_str = 1;
-        } else if (s[i] == '\'') {
+static int scan_value(struct jscan *j);
+
+static void
+scan_ws(struct jscan *j)
+{
+    while (j->i < j->n && (j->s[j->i] == ' ' || j->s[j->i] == '\t' || j->s[j->i] == '\n' ||
+                           j->s[j->i] == '\r'))
+        j->i++;
+}
+
+static int
+scan_digits(struct jscan *j)
+{
+    size_t start = j->i;
+
+    while (j->i < j->n && j->s[j->i] >= '0' && j->s[j->i] <= '9')
+        j->i++;
+    return j->i > start;
+}
+
+static int
+scan_number(struct jscan *j)
+{
+    if (j->i < j->n && j->s[j->i] == '-')
+        j->i++;
+    if (j->i < j->n && j->s[j->i] == '0')
+        j->i++;
+    else if (!scan_digits(j))
+        return 0;
+    if (j->i < j->n && j->s[j->i] == '.') {
+        j->i++;
+        if (!scan_digits(j))
+            return 0;
+    }
+    if (j->i < j->n && (j->s[j->i] == 'e' || j->s[j->i] == 'E')) {
+        j->i++;
+        if (j->i < j->n && (j->s[j->i] == '+' || j->s[j->i] == '-'))
+            j->i++;
+        if (!scan_digits(j))
+            return 0;
+    }
+    return 1;
+}
+
+static int
+scan_string(struct jscan *j)
+{
+    int k;
+
+    j->i++; /* the opening quote */
+    while (j->i < j->n) {
+        unsigned char c = j->s[j->i++];
+        if (c == '"')
             return 1;
+        if (c < 0x20)
+            return 0;
+        if (c != '\\')
+            continue;
+        if (j->i >= j->n)
+            return 0;
+        c = j->s[j->i++];
+        if (c == 'u') {
+            for (k = 0; k < 4; k++, j->i++)
+                if (j->i >= j->n || !isxdigit(j->s[j->i]))
+                    return 0;
+        } else if (strchr("\"\\/bfnrt", c) == NULL || c == '\0') {
+            return 0;
         }
     }
     return 0;
+}
+
+static int
+scan_word(struct jscan *j, const char *w)
+{
+    size_t n = strlen(w);
+
+    if (j->n - j->i < n || memcmp(j->s + j->i, w, n) != 0)
+        return 0;
+    j->i += n;
+    return 1;
+}
+
+/* An object or array: open, members separated by ',', close. */
+static int
+scan_container(struct jscan *j, unsigned char close)
+{
+    int first = 1;
+
+    if (++j->depth > ROSE_JSON_DEPTH_MAX)
+        return 0;
+    j->i++;
+    scan_ws(j);
+    if (j->i < j->n && j->s[j->i] == close) {
+        j->i++;
+        j->depth--;
+        return 1;
+    }
+    for (;;) {
+        if (!first) {
+            if (j->i >= j->n || j->s[j->i] != ',')
+                return 0;
+            j->i++;
+            scan_ws(j);
+        }
+        first = 0;
+        if (close == '}') {
+            if (j->i >= j->n || j->s[j->i] != '"' || !scan_string(j))
+                return 0;
+            scan_ws(j);
+            if (j->i >= j->n || j->s[j->i] != ':')
+                return 0;
+            j->i++;
+        }
+        if (!scan_value(j))
+            return 0;
+        if (j->i < j->n && j->s[j->i] == close) {
+            j->i++;
+            j->depth--;
+            return 1;
+        }
+    }
+}
+
+static int
+scan_value(struct jscan *j)
+{
+    int ok;
+
+    scan_ws(j);
+    if (j->i >= j->n)
+        return 0;
+    switch (j->s[j->i]) {
+    case '{': ok = scan_container(j, '}'); break;
+    case '[': ok = scan_container(j, ']'); break;
+    case '"': ok = scan_string(j); break;
+    case 't': ok = scan_word(j, "true"); break;
+    case 'f': ok = scan_word(j, "false"); break;
+    case 'n': ok = scan_word(j, "null"); break;
+    default: ok = scan_number(j); break;
+    }
+    scan_ws(j);
+    return ok;
+}
+
+/* Is data one RFC 8259 value within the depth limit?  NULL when it is,
+ * else the reason, for the person. */
+static const char *
+json_syntax_error(const char *data, size_t len)
+{
+    struct jscan j = {(const unsigned char *)data, len, 0, 0};
+
+    if (scan_value(&j) && j.i == len)
+        return NULL;
+    if (j.depth > ROSE_JSON_DEPTH_MAX)
+        return "The JSON body is nested too deeply.";
+    if (j.depth == 0 && j.i > 0 && j.i < len) {
+        struct jscan k = {(const unsigned char *)data, j.i, 0, 0};
+        if (scan_value(&k) && k.i == j.i)
+            return "The request body has data after the JSON value.";
+    }
+    return "The request body is not valid JSON.";
 }
 
 enum rose_err
@@ -43,6 +193,7 @@ rose_json_parse_object(const char *data, size_t len, struct json_object **out, c
     struct json_object *obj = NULL;
     enum rose_err err = ROSE_ERR_BAD_JSON;
     size_t end;
+    const char *why;
 
     if (len == 0) {
         snprintf(msg, msglen, "The request body is empty; a JSON object was expected.");
@@ -52,8 +203,8 @@ rose_json_parse_object(const char *data, size_t len, struct json_object **out, c
         snprintf(msg, msglen, "The request body must be UTF-8 encoded JSON.");
         return ROSE_ERR_BAD_JSON;
     }
-    if (has_single_quote(data, len)) {
-        snprintf(msg, msglen, "The request body is not valid JSON.");
+    if ((why = json_syntax_error(data, len)) != NULL) {
+        snprintf(msg, msglen, "%s", why);
         return ROSE_ERR_BAD_JSON;
     }
     if ((tok = json_tokener_new_ex(ROSE_JSON_DEPTH_MAX)) == NULL)
