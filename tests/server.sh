@@ -12,7 +12,7 @@
 ROSE_TOP=${ROSE_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]:-$0}")/.." && pwd)}
 
 rose_server_start() {
-    kind=$1 dir=$2 port=$3
+    local kind=$1 dir=$2 port=$3 user group i
     mkdir -p "$dir/run" "$dir/data"
     chmod 0700 "$dir/data"
     touch "$dir/rose.conf"
@@ -88,7 +88,7 @@ CONF
 }
 
 rose_server_stop() {
-    dir=$1
+    local dir=$1 pid i
     [ -f "$dir/server.pid" ] || return 0
     pid=$(cat "$dir/server.pid")
     kill "$pid" 2>/dev/null || true

@@ -80,8 +80,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (info.provider == NULL || (info.mode == ROSE_MODE_HOSTED && info.base_url == NULL))
                 abort();
         }
-    } else if (cfg != NULL || (err != ROSE_ERR_CONFIG && err != ROSE_ERR_NOMEM) ||
-               eb[0] == '\0' || strlen(eb) >= sizeof(eb)) {
+    } else if (cfg != NULL || (err != ROSE_ERR_CONFIG && err != ROSE_ERR_NOMEM) || eb[0] == '\0' ||
+               strlen(eb) >= sizeof(eb)) {
         abort();
     }
     rose_config_free(cfg);

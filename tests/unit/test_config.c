@@ -65,16 +65,20 @@ clean_env(void)
     n_env = 0;
 }
 
-/* Set "KEY=VALUE" strings from a NULL-terminated list. */
+/* Set variables from "KEY=VALUE" lines separated by '\n' (NULL: none). */
 static void
-set_env(const char *const *kv)
+set_env(const char *kv)
 {
-    char name[160];
+    char name[160], *value;
 
-    for (; kv != NULL && *kv != NULL; kv++) {
-        const char *eq = strchr(*kv, '=');
-        snprintf(name, sizeof(name), "%.*s", (int)(eq - *kv), *kv);
-        put_var(name, eq + 1);
+    while (kv != NULL && *kv != '\0') {
+        size_t eq = strcspn(kv, "="), len = strcspn(kv, "\n");
+        snprintf(name, sizeof(name), "%.*s", (int)eq, kv);
+        if ((value = strndup(kv + eq + 1, len - eq - 1)) == NULL)
+            exit(2);
+        put_var(name, value);
+        free(value);
+        kv += len + (kv[len] == '\n');
     }
 }
 
@@ -214,8 +218,7 @@ static const struct file_case file_cases[] = {
      "LLM_MODEL", "x#y"},
     {"quoted value, comment right after", "LLM_MODEL=\"m\"#c\n", ROSE_OK, NULL, "LLM_MODEL", "m"},
     {"quoted empty value", "LLM_SMALL_MODEL=\"\"\n", ROSE_OK, NULL, "LLM_SMALL_MODEL", ""},
-    {"CRLF line ends", "LOG_LEVEL=error\r\nMEMORY_TOP_K=7\r\n", ROSE_OK, NULL, "MEMORY_TOP_K",
-     "7"},
+    {"CRLF line ends", "LOG_LEVEL=error\r\nMEMORY_TOP_K=7\r\n", ROSE_OK, NULL, "MEMORY_TOP_K", "7"},
     {"CRLF and a quoted value", "LLM_MODEL=\"q\"\r\n", ROSE_OK, NULL, "LLM_MODEL", "q"},
     {"spaces around '='", "  LOG_LEVEL \t=  warn  \n", ROSE_OK, NULL, "LOG_LEVEL", "warn"},
     {"last line without newline", "LOG_LEVEL=debug", ROSE_OK, NULL, "LOG_LEVEL", "debug"},
@@ -232,12 +235,12 @@ static const struct file_case file_cases[] = {
     {"lower-case key is unknown", "log_level=info\n", ROSE_ERR_CONFIG, "unknown key 'log_level'",
      NULL, NULL},
     {"empty key", "=x\n", ROSE_ERR_CONFIG, "line 1: unknown key ''", NULL, NULL},
-    {"missing '='", "# ok\nLOG_LEVEL debug\n", ROSE_ERR_CONFIG, "line 2: expected KEY=VALUE",
-     NULL, NULL},
+    {"missing '='", "# ok\nLOG_LEVEL debug\n", ROSE_ERR_CONFIG, "line 2: expected KEY=VALUE", NULL,
+     NULL},
     {"unbalanced double quote", "LLM_MODEL=\"abc\n", ROSE_ERR_CONFIG, "line 1: unbalanced quote",
      NULL, NULL},
-    {"text after closing quote", "LLM_MODEL=\"a\" b\n", ROSE_ERR_CONFIG,
-     "line 1: unbalanced quote", NULL, NULL},
+    {"text after closing quote", "LLM_MODEL=\"a\" b\n", ROSE_ERR_CONFIG, "line 1: unbalanced quote",
+     NULL, NULL},
     {"bad value names the config line", "\n\nMEMORY_TOP_K=0\n", ROSE_ERR_CONFIG,
      "MEMORY_TOP_K=0: must be 1..20 (config line 3)", NULL, NULL},
     {"control character in a value", "LLM_MODEL=a\x01z\n", ROSE_ERR_CONFIG,
@@ -418,7 +421,7 @@ test_env_overrides(void)
 
 struct env_case {
     const char *what;
-    const char *env[6]; /* "KEY=VALUE" ... NULL */
+    const char *env; /* "KEY=VALUE" lines */
     enum rose_err want;
     const char *msg;   /* want != OK: the message starts with this */
     const char *key;   /* want == OK: this key ... */
@@ -427,138 +430,134 @@ struct env_case {
 
 static const struct env_case env_cases[] = {
     /* Integers: spot checks with the numbers written out. */
-    {"MEMORY_TOP_K=99", {"MEMORY_TOP_K=99"}, ROSE_ERR_CONFIG,
+    {"MEMORY_TOP_K=99", "MEMORY_TOP_K=99", ROSE_ERR_CONFIG,
      "MEMORY_TOP_K=99: must be 1..20 (environment)", NULL, NULL},
-    {"MAX_MESSAGE_BYTES=16001", {"MAX_MESSAGE_BYTES=16001"}, ROSE_ERR_CONFIG,
+    {"MAX_MESSAGE_BYTES=16001", "MAX_MESSAGE_BYTES=16001", ROSE_ERR_CONFIG,
      "MAX_MESSAGE_BYTES=16001: must be 1..16000", NULL, NULL},
-    {"MAX_AUDIO_BYTES=1023", {"MAX_AUDIO_BYTES=1023"}, ROSE_ERR_CONFIG,
+    {"MAX_AUDIO_BYTES=1023", "MAX_AUDIO_BYTES=1023", ROSE_ERR_CONFIG,
      "MAX_AUDIO_BYTES=1023: must be 1024..10485760", NULL, NULL},
-    {"integer with junk", {"MEMORY_TOP_K=5x"}, ROSE_ERR_CONFIG, "MEMORY_TOP_K=5x: must be 1..20",
+    {"integer with junk", "MEMORY_TOP_K=5x", ROSE_ERR_CONFIG, "MEMORY_TOP_K=5x: must be 1..20",
      NULL, NULL},
-    {"integer empty", {"MEMORY_TOP_K="}, ROSE_ERR_CONFIG, "MEMORY_TOP_K=: must be 1..20", NULL,
-     NULL},
-    {"integer as real", {"MEMORY_TOP_K=2.5"}, ROSE_ERR_CONFIG, "MEMORY_TOP_K=2.5: must be 1..20",
+    {"integer empty", "MEMORY_TOP_K=", ROSE_ERR_CONFIG, "MEMORY_TOP_K=: must be 1..20", NULL, NULL},
+    {"integer as real", "MEMORY_TOP_K=2.5", ROSE_ERR_CONFIG, "MEMORY_TOP_K=2.5: must be 1..20",
      NULL, NULL},
-    {"integer hex", {"MEMORY_TOP_K=0x5"}, ROSE_ERR_CONFIG, "MEMORY_TOP_K=0x5: must be", NULL,
-     NULL},
-    {"integer overflowing long", {"MEMORY_TOP_K=99999999999999999999999"}, ROSE_ERR_CONFIG,
+    {"integer hex", "MEMORY_TOP_K=0x5", ROSE_ERR_CONFIG, "MEMORY_TOP_K=0x5: must be", NULL, NULL},
+    {"integer overflowing long", "MEMORY_TOP_K=99999999999999999999999", ROSE_ERR_CONFIG,
      "MEMORY_TOP_K=99999999999999999999999: must be 1..20", NULL, NULL},
-    {"integer trailing space", {"MEMORY_TOP_K=5 "}, ROSE_ERR_CONFIG, "MEMORY_TOP_K=5 : must be",
-     NULL, NULL},
-    {"integer ok", {"MEMORY_TOP_K=20"}, ROSE_OK, NULL, "MEMORY_TOP_K", "20"},
+    {"integer trailing space", "MEMORY_TOP_K=5 ", ROSE_ERR_CONFIG, "MEMORY_TOP_K=5 : must be", NULL,
+     NULL},
+    {"integer ok", "MEMORY_TOP_K=20", ROSE_OK, NULL, "MEMORY_TOP_K", "20"},
 
     /* Reals. */
-    {"LLM_TEMPERATURE=2.1", {"LLM_TEMPERATURE=2.1"}, ROSE_ERR_CONFIG,
+    {"LLM_TEMPERATURE=2.1", "LLM_TEMPERATURE=2.1", ROSE_ERR_CONFIG,
      "LLM_TEMPERATURE=2.1: must be a number in 0..2 (environment)", NULL, NULL},
-    {"LLM_TEMPERATURE=-0.1", {"LLM_TEMPERATURE=-0.1"}, ROSE_ERR_CONFIG,
+    {"LLM_TEMPERATURE=-0.1", "LLM_TEMPERATURE=-0.1", ROSE_ERR_CONFIG,
      "LLM_TEMPERATURE=-0.1: must be a number in 0..2", NULL, NULL},
-    {"LLM_TEMPERATURE=nan", {"LLM_TEMPERATURE=nan"}, ROSE_ERR_CONFIG, "LLM_TEMPERATURE=nan:",
-     NULL, NULL},
-    {"LLM_TEMPERATURE=inf", {"LLM_TEMPERATURE=inf"}, ROSE_ERR_CONFIG, "LLM_TEMPERATURE=inf:",
-     NULL, NULL},
-    {"LLM_TEMPERATURE=1e400", {"LLM_TEMPERATURE=1e400"}, ROSE_ERR_CONFIG,
+    {"LLM_TEMPERATURE=nan", "LLM_TEMPERATURE=nan", ROSE_ERR_CONFIG, "LLM_TEMPERATURE=nan:", NULL,
+     NULL},
+    {"LLM_TEMPERATURE=inf", "LLM_TEMPERATURE=inf", ROSE_ERR_CONFIG, "LLM_TEMPERATURE=inf:", NULL,
+     NULL},
+    {"LLM_TEMPERATURE=1e400", "LLM_TEMPERATURE=1e400", ROSE_ERR_CONFIG,
      "LLM_TEMPERATURE=1e400:", NULL, NULL},
-    {"LLM_TEMPERATURE=warm", {"LLM_TEMPERATURE=warm"}, ROSE_ERR_CONFIG, "LLM_TEMPERATURE=warm:",
-     NULL, NULL},
-    {"LLM_TEMPERATURE=2 (at max)", {"LLM_TEMPERATURE=2"}, ROSE_OK, NULL, "LLM_TEMPERATURE", "2"},
-    {"LLM_TEMPERATURE=0 (at min)", {"LLM_TEMPERATURE=0"}, ROSE_OK, NULL, "LLM_TEMPERATURE", "0"},
-    {"MEMORY_DUPLICATE_THRESHOLD=0.49", {"MEMORY_DUPLICATE_THRESHOLD=0.49"}, ROSE_ERR_CONFIG,
+    {"LLM_TEMPERATURE=warm", "LLM_TEMPERATURE=warm", ROSE_ERR_CONFIG, "LLM_TEMPERATURE=warm:", NULL,
+     NULL},
+    {"LLM_TEMPERATURE=2 (at max)", "LLM_TEMPERATURE=2", ROSE_OK, NULL, "LLM_TEMPERATURE", "2"},
+    {"LLM_TEMPERATURE=0 (at min)", "LLM_TEMPERATURE=0", ROSE_OK, NULL, "LLM_TEMPERATURE", "0"},
+    {"MEMORY_DUPLICATE_THRESHOLD=0.49", "MEMORY_DUPLICATE_THRESHOLD=0.49", ROSE_ERR_CONFIG,
      "MEMORY_DUPLICATE_THRESHOLD=0.49: must be a number in 0.5..1", NULL, NULL},
-    {"MEMORY_DUPLICATE_THRESHOLD=0.5", {"MEMORY_DUPLICATE_THRESHOLD=0.5"}, ROSE_OK, NULL,
+    {"MEMORY_DUPLICATE_THRESHOLD=0.5", "MEMORY_DUPLICATE_THRESHOLD=0.5", ROSE_OK, NULL,
      "MEMORY_DUPLICATE_THRESHOLD", "0.5"},
-    {"MEMORY_DUPLICATE_THRESHOLD=1.0", {"MEMORY_DUPLICATE_THRESHOLD=1.0"}, ROSE_OK, NULL,
+    {"MEMORY_DUPLICATE_THRESHOLD=1.0", "MEMORY_DUPLICATE_THRESHOLD=1.0", ROSE_OK, NULL,
      "MEMORY_DUPLICATE_THRESHOLD", "1"},
-    {"MEMORY_DUPLICATE_THRESHOLD=1.01", {"MEMORY_DUPLICATE_THRESHOLD=1.01"}, ROSE_ERR_CONFIG,
+    {"MEMORY_DUPLICATE_THRESHOLD=1.01", "MEMORY_DUPLICATE_THRESHOLD=1.01", ROSE_ERR_CONFIG,
      "MEMORY_DUPLICATE_THRESHOLD=1.01: must be a number in 0.5..1", NULL, NULL},
 
     /* Enums. */
-    {"LOG_LEVEL=loud", {"LOG_LEVEL=loud"}, ROSE_ERR_CONFIG,
+    {"LOG_LEVEL=loud", "LOG_LEVEL=loud", ROSE_ERR_CONFIG,
      "LOG_LEVEL=loud: must be one of debug,info,warn,error (environment)", NULL, NULL},
-    {"LOG_LEVEL empty", {"LOG_LEVEL="}, ROSE_ERR_CONFIG, "LOG_LEVEL=: must be one of", NULL,
-     NULL},
-    {"LOG_LEVEL upper case", {"LOG_LEVEL=INFO"}, ROSE_ERR_CONFIG, "LOG_LEVEL=INFO: must be one of",
+    {"LOG_LEVEL empty", "LOG_LEVEL=", ROSE_ERR_CONFIG, "LOG_LEVEL=: must be one of", NULL, NULL},
+    {"LOG_LEVEL upper case", "LOG_LEVEL=INFO", ROSE_ERR_CONFIG, "LOG_LEVEL=INFO: must be one of",
      NULL, NULL},
-    {"LOG_LEVEL two choices", {"LOG_LEVEL=info,warn"}, ROSE_ERR_CONFIG,
+    {"LOG_LEVEL two choices", "LOG_LEVEL=info,warn", ROSE_ERR_CONFIG,
      "LOG_LEVEL=info,warn: must be one of", NULL, NULL},
-    {"LOG_LEVEL prefix of a choice", {"LOG_LEVEL=inf"}, ROSE_ERR_CONFIG,
+    {"LOG_LEVEL prefix of a choice", "LOG_LEVEL=inf", ROSE_ERR_CONFIG,
      "LOG_LEVEL=inf: must be one of", NULL, NULL},
-    {"LOG_LEVEL=error (last choice)", {"LOG_LEVEL=error"}, ROSE_OK, NULL, "LOG_LEVEL", "error"},
-    {"VECTOR_STORE=redis", {"VECTOR_STORE=redis"}, ROSE_ERR_CONFIG,
+    {"LOG_LEVEL=error (last choice)", "LOG_LEVEL=error", ROSE_OK, NULL, "LOG_LEVEL", "error"},
+    {"VECTOR_STORE=redis", "VECTOR_STORE=redis", ROSE_ERR_CONFIG,
      "VECTOR_STORE=redis: must be one of sqlite,qdrant", NULL, NULL},
-    {"TTS_PROVIDER=openai", {"TTS_PROVIDER=openai"}, ROSE_OK, NULL, "TTS_PROVIDER", "openai"},
+    {"TTS_PROVIDER=openai", "TTS_PROVIDER=openai", ROSE_OK, NULL, "TTS_PROVIDER", "openai"},
 
     /* URLs. */
-    {"LLM_BASE_URL=ftp://x", {"LLM_BASE_URL=ftp://x"}, ROSE_ERR_CONFIG,
+    {"LLM_BASE_URL=ftp://x", "LLM_BASE_URL=ftp://x", ROSE_ERR_CONFIG,
      "LLM_BASE_URL=ftp://x: must be an http:// or https:// URL (environment)", NULL, NULL},
-    {"URL without host", {"LLM_BASE_URL=http://"}, ROSE_ERR_CONFIG, "LLM_BASE_URL=http://: must",
+    {"URL without host", "LLM_BASE_URL=http://", ROSE_ERR_CONFIG, "LLM_BASE_URL=http://: must",
      NULL, NULL},
-    {"URL with empty host", {"STT_BASE_URL=https:///v1"}, ROSE_ERR_CONFIG,
+    {"URL with empty host", "STT_BASE_URL=https:///v1", ROSE_ERR_CONFIG,
      "STT_BASE_URL=https:///v1: must be", NULL, NULL},
-    {"URL with a space", {"TTS_BASE_URL=http://a b"}, ROSE_ERR_CONFIG,
+    {"URL with a space", "TTS_BASE_URL=http://a b", ROSE_ERR_CONFIG,
      "TTS_BASE_URL=http://a b: must be", NULL, NULL},
-    {"URL without scheme", {"QDRANT_URL=localhost:6333"}, ROSE_ERR_CONFIG,
+    {"URL without scheme", "QDRANT_URL=localhost:6333", ROSE_ERR_CONFIG,
      "QDRANT_URL=localhost:6333: must be", NULL, NULL},
-    {"URL upper-case scheme", {"LLM_BASE_URL=HTTP://x"}, ROSE_ERR_CONFIG,
+    {"URL upper-case scheme", "LLM_BASE_URL=HTTP://x", ROSE_ERR_CONFIG,
      "LLM_BASE_URL=HTTP://x: must be", NULL, NULL},
-    {"URL empty is allowed", {"IMAGE_BASE_URL="}, ROSE_OK, NULL, "IMAGE_BASE_URL", ""},
-    {"URL loopback with port", {"LLM_BASE_URL=http://127.0.0.1:9/v1"}, ROSE_OK, NULL,
-     "LLM_BASE_URL", "http://127.0.0.1:9/v1"},
+    {"URL empty is allowed", "IMAGE_BASE_URL=", ROSE_OK, NULL, "IMAGE_BASE_URL", ""},
+    {"URL loopback with port", "LLM_BASE_URL=http://127.0.0.1:9/v1", ROSE_OK, NULL, "LLM_BASE_URL",
+     "http://127.0.0.1:9/v1"},
 
     /* ALLOWED_ORIGINS. */
-    {"one origin", {"ALLOWED_ORIGINS=https://rose.example"}, ROSE_OK, NULL, "ALLOWED_ORIGINS",
+    {"one origin", "ALLOWED_ORIGINS=https://rose.example", ROSE_OK, NULL, "ALLOWED_ORIGINS",
      "https://rose.example"},
-    {"two origins with port", {"ALLOWED_ORIGINS=https://a.example,http://localhost:8080"},
-     ROSE_OK, NULL, "ALLOWED_ORIGINS", "https://a.example,http://localhost:8080"},
-    {"space after comma", {"ALLOWED_ORIGINS=https://a.example, https://b.example"}, ROSE_OK,
-     NULL, "ALLOWED_ORIGINS", "https://a.example, https://b.example"},
-    {"origin with a path", {"ALLOWED_ORIGINS=https://a.example/app"}, ROSE_ERR_CONFIG,
+    {"two origins with port", "ALLOWED_ORIGINS=https://a.example,http://localhost:8080", ROSE_OK,
+     NULL, "ALLOWED_ORIGINS", "https://a.example,http://localhost:8080"},
+    {"space after comma", "ALLOWED_ORIGINS=https://a.example, https://b.example", ROSE_OK, NULL,
+     "ALLOWED_ORIGINS", "https://a.example, https://b.example"},
+    {"origin with a path", "ALLOWED_ORIGINS=https://a.example/app", ROSE_ERR_CONFIG,
      "ALLOWED_ORIGINS=https://a.example/app: must be a comma-separated list of at most 32 "
      "origins like https://example.org (environment)",
      NULL, NULL},
-    {"origin with trailing slash", {"ALLOWED_ORIGINS=https://a.example/"}, ROSE_ERR_CONFIG,
+    {"origin with trailing slash", "ALLOWED_ORIGINS=https://a.example/", ROSE_ERR_CONFIG,
      "ALLOWED_ORIGINS=https://a.example/: must be", NULL, NULL},
-    {"origin without scheme", {"ALLOWED_ORIGINS=a.example"}, ROSE_ERR_CONFIG,
+    {"origin without scheme", "ALLOWED_ORIGINS=a.example", ROSE_ERR_CONFIG,
      "ALLOWED_ORIGINS=a.example: must be", NULL, NULL},
-    {"second origin bad", {"ALLOWED_ORIGINS=https://a.example,ftp://b.example"}, ROSE_ERR_CONFIG,
+    {"second origin bad", "ALLOWED_ORIGINS=https://a.example,ftp://b.example", ROSE_ERR_CONFIG,
      "ALLOWED_ORIGINS=https://a.example,ftp://b.example: must be", NULL, NULL},
-    {"only a comma", {"ALLOWED_ORIGINS=,"}, ROSE_ERR_CONFIG, "ALLOWED_ORIGINS=,: must be", NULL,
+    {"only a comma", "ALLOWED_ORIGINS=,", ROSE_ERR_CONFIG, "ALLOWED_ORIGINS=,: must be", NULL,
      NULL},
 
     /* Text. */
-    {"control character in text", {"LLM_MODEL=a\tb"}, ROSE_ERR_CONFIG,
+    {"control character in text", "LLM_MODEL=a\tb", ROSE_ERR_CONFIG,
      "LLM_MODEL: must be printable text on one line (environment)", NULL, NULL},
-    {"DEL in text", {"STT_LANGUAGE=e\x7f"}, ROSE_ERR_CONFIG, "STT_LANGUAGE: must be printable",
-     NULL, NULL},
+    {"DEL in text", "STT_LANGUAGE=e\x7f", ROSE_ERR_CONFIG, "STT_LANGUAGE: must be printable", NULL,
+     NULL},
 
     /* Cross-key rules. */
-    {"SUMMARY_KEEP == SUMMARY_TRIGGER", {"SUMMARY_TRIGGER=20", "SUMMARY_KEEP=20"},
-     ROSE_ERR_CONFIG, "SUMMARY_KEEP=20: must be less than SUMMARY_TRIGGER (20)", NULL, NULL},
-    {"SUMMARY_KEEP > SUMMARY_TRIGGER", {"SUMMARY_TRIGGER=10", "SUMMARY_KEEP=11"},
-     ROSE_ERR_CONFIG, "SUMMARY_KEEP=11: must be less than SUMMARY_TRIGGER (10)", NULL, NULL},
-    {"SUMMARY_KEEP just under SUMMARY_TRIGGER", {"SUMMARY_TRIGGER=20", "SUMMARY_KEEP=19"},
-     ROSE_OK, NULL, "SUMMARY_KEEP", "19"},
+    {"SUMMARY_KEEP == SUMMARY_TRIGGER", "SUMMARY_TRIGGER=20\nSUMMARY_KEEP=20", ROSE_ERR_CONFIG,
+     "SUMMARY_KEEP=20: must be less than SUMMARY_TRIGGER (20)", NULL, NULL},
+    {"SUMMARY_KEEP > SUMMARY_TRIGGER", "SUMMARY_TRIGGER=10\nSUMMARY_KEEP=11", ROSE_ERR_CONFIG,
+     "SUMMARY_KEEP=11: must be less than SUMMARY_TRIGGER (10)", NULL, NULL},
+    {"SUMMARY_KEEP just under SUMMARY_TRIGGER", "SUMMARY_TRIGGER=20\nSUMMARY_KEEP=19", ROSE_OK,
+     NULL, "SUMMARY_KEEP", "19"},
     {"RETRY_BASE_DELAY_MS > RETRY_MAX_DELAY_MS",
-     {"RETRY_BASE_DELAY_MS=2001", "RETRY_MAX_DELAY_MS=2000"}, ROSE_ERR_CONFIG,
+     "RETRY_BASE_DELAY_MS=2001\nRETRY_MAX_DELAY_MS=2000", ROSE_ERR_CONFIG,
      "RETRY_BASE_DELAY_MS=2001: must not exceed RETRY_MAX_DELAY_MS (2000)", NULL, NULL},
     {"RETRY_BASE_DELAY_MS == RETRY_MAX_DELAY_MS",
-     {"RETRY_BASE_DELAY_MS=2000", "RETRY_MAX_DELAY_MS=2000"}, ROSE_OK, NULL,
-     "RETRY_BASE_DELAY_MS", "2000"},
-    {"VECTOR_STORE=qdrant without QDRANT_URL", {"VECTOR_STORE=qdrant"}, ROSE_ERR_CONFIG,
+     "RETRY_BASE_DELAY_MS=2000\nRETRY_MAX_DELAY_MS=2000", ROSE_OK, NULL, "RETRY_BASE_DELAY_MS",
+     "2000"},
+    {"VECTOR_STORE=qdrant without QDRANT_URL", "VECTOR_STORE=qdrant", ROSE_ERR_CONFIG,
      "VECTOR_STORE=qdrant: needs QDRANT_URL", NULL, NULL},
-    {"VECTOR_STORE=qdrant with QDRANT_URL",
-     {"VECTOR_STORE=qdrant", "QDRANT_URL=http://127.0.0.1:6333"}, ROSE_OK, NULL, "QDRANT_URL",
-     "http://127.0.0.1:6333"},
-    {"DATA_DIR empty", {"DATA_DIR="}, ROSE_ERR_CONFIG, "DATA_DIR: must not be empty", NULL, NULL},
+    {"VECTOR_STORE=qdrant with QDRANT_URL", "VECTOR_STORE=qdrant\nQDRANT_URL=http://127.0.0.1:6333",
+     ROSE_OK, NULL, "QDRANT_URL", "http://127.0.0.1:6333"},
+    {"DATA_DIR empty", "DATA_DIR=", ROSE_ERR_CONFIG, "DATA_DIR: must not be empty", NULL, NULL},
 
     /* Derived paths. */
-    {"DATABASE_PATH from DATA_DIR", {"DATA_DIR=/srv/rose"}, ROSE_OK, NULL, "DATABASE_PATH",
+    {"DATABASE_PATH from DATA_DIR", "DATA_DIR=/srv/rose", ROSE_OK, NULL, "DATABASE_PATH",
      "/srv/rose/rose.db"},
-    {"BACKUP_DIR from DATA_DIR", {"DATA_DIR=/srv/rose"}, ROSE_OK, NULL, "BACKUP_DIR",
+    {"BACKUP_DIR from DATA_DIR", "DATA_DIR=/srv/rose", ROSE_OK, NULL, "BACKUP_DIR",
      "/srv/rose/backups"},
-    {"explicit DATABASE_PATH kept", {"DATA_DIR=/srv/rose", "DATABASE_PATH=/db/r.db"}, ROSE_OK,
-     NULL, "DATABASE_PATH", "/db/r.db"},
-    {"explicit BACKUP_DIR kept", {"DATA_DIR=/srv/rose", "BACKUP_DIR=/bk"}, ROSE_OK, NULL,
-     "BACKUP_DIR", "/bk"},
+    {"explicit DATABASE_PATH kept", "DATA_DIR=/srv/rose\nDATABASE_PATH=/db/r.db", ROSE_OK, NULL,
+     "DATABASE_PATH", "/db/r.db"},
+    {"explicit BACKUP_DIR kept", "DATA_DIR=/srv/rose\nBACKUP_DIR=/bk", ROSE_OK, NULL, "BACKUP_DIR",
+     "/bk"},
 };
 
 static void
@@ -599,9 +598,8 @@ test_env_cases(void)
 static void
 test_int_ranges(void)
 {
-    static const char *const baseline[] = {"SUMMARY_TRIGGER=1000", "SUMMARY_KEEP=1",
-                                           "RETRY_BASE_DELAY_MS=0", "RETRY_MAX_DELAY_MS=600000",
-                                           NULL};
+    static const char baseline[] = "SUMMARY_TRIGGER=1000\nSUMMARY_KEEP=1\n"
+                                   "RETRY_BASE_DELAY_MS=0\nRETRY_MAX_DELAY_MS=600000";
     size_t i;
     int nint = 0;
 
@@ -629,8 +627,8 @@ test_int_ranges(void)
                 T_OK(c != NULL && *(long *)(void *)((char *)c + k->off) == vals[j],
                      "range: %s=%s is stored", k->name, val);
             } else {
-                snprintf(want, sizeof(want), "%s=%s: must be %ld..%ld (environment)", k->name,
-                         val, lo, hi);
+                snprintf(want, sizeof(want), "%s=%s: must be %ld..%ld (environment)", k->name, val,
+                         lo, hi);
                 T_INT(err, ROSE_ERR_CONFIG, "range: %s=%s is refused", k->name, val);
                 T_STR(eb, want, "range: %s=%s message", k->name, val);
             }
@@ -684,8 +682,7 @@ test_secret_files(void)
     clean_env();
     path = write_text("groq.key", SECRET "\n", 0600);
     put_var("GROQ_API_KEY_FILE", path);
-    T_INT(rose_config_load(NULL, &c, eb, sizeof(eb)), ROSE_OK, "secret file 0600: loads (%s)",
-          eb);
+    T_INT(rose_config_load(NULL, &c, eb, sizeof(eb)), ROSE_OK, "secret file 0600: loads (%s)", eb);
     T_STR(c ? c->groq_api_key : NULL, SECRET, "secret file 0600: value read, newline trimmed");
     rose_config_free(c);
     c = NULL;
@@ -746,7 +743,8 @@ test_secret_files(void)
     clean_env();
     snprintf(link, sizeof(link), "%s/no-such.key", tmpdir);
     put_var("ELEVENLABS_API_KEY_FILE", link);
-    T_INT(rose_config_load(NULL, &c, eb, sizeof(eb)), ROSE_ERR_CONFIG, "missing secret file: error");
+    T_INT(rose_config_load(NULL, &c, eb, sizeof(eb)), ROSE_ERR_CONFIG,
+          "missing secret file: error");
     T_OK(starts_with(eb, "ELEVENLABS_API_KEY_FILE=") && strstr(eb, "cannot open") != NULL,
          "missing secret file: message names the key (%s)", eb);
     rose_config_free(c);
@@ -950,7 +948,7 @@ test_example_file(void)
 
 struct role_case {
     const char *what;
-    const char *env[4];
+    const char *env; /* "KEY=VALUE" lines, or NULL */
     enum rose_role role;
     enum rose_role_mode mode;
     const char *provider;
@@ -958,49 +956,46 @@ struct role_case {
 };
 
 static const struct role_case role_cases[] = {
-    {"no keys: llm", {NULL}, ROSE_ROLE_LLM, ROSE_MODE_OFFLINE, "companion", NULL},
-    {"no keys: stt", {NULL}, ROSE_ROLE_STT, ROSE_MODE_OFFLINE, "pocketsphinx", NULL},
-    {"no keys: tts", {NULL}, ROSE_ROLE_TTS, ROSE_MODE_OFFLINE, "flite", NULL},
-    {"no keys: embeddings", {NULL}, ROSE_ROLE_EMBEDDINGS, ROSE_MODE_OFFLINE, "local", NULL},
-    {"no keys: vector_store", {NULL}, ROSE_ROLE_VECTOR_STORE, ROSE_MODE_EMBEDDED, "sqlite", NULL},
-    {"no keys: image", {NULL}, ROSE_ROLE_IMAGE, ROSE_MODE_DISABLED, "none", NULL},
-    {"no keys: vision", {NULL}, ROSE_ROLE_VISION, ROSE_MODE_DISABLED, "none", NULL},
+    {"no keys: llm", NULL, ROSE_ROLE_LLM, ROSE_MODE_OFFLINE, "companion", NULL},
+    {"no keys: stt", NULL, ROSE_ROLE_STT, ROSE_MODE_OFFLINE, "pocketsphinx", NULL},
+    {"no keys: tts", NULL, ROSE_ROLE_TTS, ROSE_MODE_OFFLINE, "flite", NULL},
+    {"no keys: embeddings", NULL, ROSE_ROLE_EMBEDDINGS, ROSE_MODE_OFFLINE, "local", NULL},
+    {"no keys: vector_store", NULL, ROSE_ROLE_VECTOR_STORE, ROSE_MODE_EMBEDDED, "sqlite", NULL},
+    {"no keys: image", NULL, ROSE_ROLE_IMAGE, ROSE_MODE_DISABLED, "none", NULL},
+    {"no keys: vision", NULL, ROSE_ROLE_VISION, ROSE_MODE_DISABLED, "none", NULL},
 
-    {"GROQ_API_KEY: llm", {"GROQ_API_KEY=gk"}, ROSE_ROLE_LLM, ROSE_MODE_HOSTED, "groq", "gk"},
-    {"GROQ_API_KEY: stt", {"GROQ_API_KEY=gk"}, ROSE_ROLE_STT, ROSE_MODE_HOSTED, "groq", "gk"},
-    {"GROQ_API_KEY: vision", {"GROQ_API_KEY=gk"}, ROSE_ROLE_VISION, ROSE_MODE_HOSTED, "groq",
-     "gk"},
-    {"GROQ_API_KEY: tts stays offline", {"GROQ_API_KEY=gk"}, ROSE_ROLE_TTS, ROSE_MODE_OFFLINE,
+    {"GROQ_API_KEY: llm", "GROQ_API_KEY=gk", ROSE_ROLE_LLM, ROSE_MODE_HOSTED, "groq", "gk"},
+    {"GROQ_API_KEY: stt", "GROQ_API_KEY=gk", ROSE_ROLE_STT, ROSE_MODE_HOSTED, "groq", "gk"},
+    {"GROQ_API_KEY: vision", "GROQ_API_KEY=gk", ROSE_ROLE_VISION, ROSE_MODE_HOSTED, "groq", "gk"},
+    {"GROQ_API_KEY: tts stays offline", "GROQ_API_KEY=gk", ROSE_ROLE_TTS, ROSE_MODE_OFFLINE,
      "flite", NULL},
-    {"GROQ_API_KEY: image stays disabled", {"GROQ_API_KEY=gk"}, ROSE_ROLE_IMAGE,
-     ROSE_MODE_DISABLED, "none", NULL},
-    {"LLM_API_KEY wins over GROQ_API_KEY", {"GROQ_API_KEY=gk", "LLM_API_KEY=lk"}, ROSE_ROLE_LLM,
+    {"GROQ_API_KEY: image stays disabled", "GROQ_API_KEY=gk", ROSE_ROLE_IMAGE, ROSE_MODE_DISABLED,
+     "none", NULL},
+    {"LLM_API_KEY wins over GROQ_API_KEY", "GROQ_API_KEY=gk\nLLM_API_KEY=lk", ROSE_ROLE_LLM,
      ROSE_MODE_HOSTED, "groq", "lk"},
-    {"STT_API_KEY wins over GROQ_API_KEY", {"GROQ_API_KEY=gk", "STT_API_KEY=sk"}, ROSE_ROLE_STT,
+    {"STT_API_KEY wins over GROQ_API_KEY", "GROQ_API_KEY=gk\nSTT_API_KEY=sk", ROSE_ROLE_STT,
      ROSE_MODE_HOSTED, "groq", "sk"},
-    {"key but empty LLM_BASE_URL: offline", {"GROQ_API_KEY=gk", "LLM_BASE_URL="}, ROSE_ROLE_LLM,
+    {"key but empty LLM_BASE_URL: offline", "GROQ_API_KEY=gk\nLLM_BASE_URL=", ROSE_ROLE_LLM,
      ROSE_MODE_OFFLINE, "companion", NULL},
 
-    {"ELEVENLABS_API_KEY: tts", {"ELEVENLABS_API_KEY=ek"}, ROSE_ROLE_TTS, ROSE_MODE_HOSTED,
+    {"ELEVENLABS_API_KEY: tts", "ELEVENLABS_API_KEY=ek", ROSE_ROLE_TTS, ROSE_MODE_HOSTED,
      "elevenlabs", "ek"},
-    {"TTS_PROVIDER=openai ignores ELEVENLABS_API_KEY",
-     {"ELEVENLABS_API_KEY=ek", "TTS_PROVIDER=openai"}, ROSE_ROLE_TTS, ROSE_MODE_OFFLINE, "flite",
-     NULL},
+    {"TTS_PROVIDER=openai ignores ELEVENLABS_API_KEY", "ELEVENLABS_API_KEY=ek\nTTS_PROVIDER=openai",
+     ROSE_ROLE_TTS, ROSE_MODE_OFFLINE, "flite", NULL},
     {"TTS_PROVIDER=openai with TTS_API_KEY",
-     {"TTS_PROVIDER=openai", "TTS_API_KEY=tk", "TTS_BASE_URL=https://api.openai.com/v1"},
-     ROSE_ROLE_TTS, ROSE_MODE_HOSTED, "openai", "tk"},
+     "TTS_PROVIDER=openai\nTTS_API_KEY=tk\nTTS_BASE_URL=https://api.openai.com/v1", ROSE_ROLE_TTS,
+     ROSE_MODE_HOSTED, "openai", "tk"},
 
-    {"EMBEDDINGS_API_KEY: embeddings", {"EMBEDDINGS_API_KEY=mk"}, ROSE_ROLE_EMBEDDINGS,
+    {"EMBEDDINGS_API_KEY: embeddings", "EMBEDDINGS_API_KEY=mk", ROSE_ROLE_EMBEDDINGS,
      ROSE_MODE_HOSTED, "openai", "mk"},
-    {"TOGETHER_API_KEY: image", {"TOGETHER_API_KEY=xk"}, ROSE_ROLE_IMAGE, ROSE_MODE_HOSTED,
+    {"TOGETHER_API_KEY: image", "TOGETHER_API_KEY=xk", ROSE_ROLE_IMAGE, ROSE_MODE_HOSTED,
      "together", "xk"},
-    {"VISION_API_KEY: vision", {"VISION_API_KEY=vk"}, ROSE_ROLE_VISION, ROSE_MODE_HOSTED, "groq",
+    {"VISION_API_KEY: vision", "VISION_API_KEY=vk", ROSE_ROLE_VISION, ROSE_MODE_HOSTED, "groq",
      "vk"},
-    {"qdrant", {"VECTOR_STORE=qdrant", "QDRANT_URL=http://127.0.0.1:6333"},
-     ROSE_ROLE_VECTOR_STORE, ROSE_MODE_HOSTED, "qdrant", NULL},
-    {"local OpenAI-compatible LLM",
-     {"LLM_BASE_URL=http://127.0.0.1:9/v1", "LLM_API_KEY=lk"}, ROSE_ROLE_LLM, ROSE_MODE_HOSTED,
-     "openai-compatible", "lk"},
+    {"qdrant", "VECTOR_STORE=qdrant\nQDRANT_URL=http://127.0.0.1:6333", ROSE_ROLE_VECTOR_STORE,
+     ROSE_MODE_HOSTED, "qdrant", NULL},
+    {"local OpenAI-compatible LLM", "LLM_BASE_URL=http://127.0.0.1:9/v1\nLLM_API_KEY=lk",
+     ROSE_ROLE_LLM, ROSE_MODE_HOSTED, "openai-compatible", "lk"},
 };
 
 static void
@@ -1038,8 +1033,7 @@ test_roles(void)
 
     /* The local LLM case: the URL is the configured one. */
     {
-        static const char *const env[] = {"LLM_BASE_URL=http://127.0.0.1:9/v1", "LLM_API_KEY=lk",
-                                          NULL};
+        static const char env[] = "LLM_BASE_URL=http://127.0.0.1:9/v1\nLLM_API_KEY=lk";
         struct rose_config *c = NULL;
         struct rose_role_info info;
         char eb[512];

@@ -91,8 +91,7 @@ test_err_out_of_range(void)
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         enum rose_err e = (enum rose_err)bad[i];
         T_INT(rose_err_http_status(e), 500, "err %d (out of range) → 500", bad[i]);
-        T_STR(rose_err_code(e), "internal_error", "err %d (out of range) → internal_error",
-              bad[i]);
+        T_STR(rose_err_code(e), "internal_error", "err %d (out of range) → internal_error", bad[i]);
         T_STR(rose_err_message(e), internal, "err %d (out of range) → the internal message",
               bad[i]);
     }
@@ -241,8 +240,7 @@ test_buf_size_max(void)
         int ok;
 
         rose_buf_init(&b, SIZE_MAX);
-        ok = rose_buf_append(&b, "abc", 3) == ROSE_OK && b.cap >= 4 &&
-             strcmp(b.data, "abc") == 0;
+        ok = rose_buf_append(&b, "abc", 3) == ROSE_OK && b.cap >= 4 && strcmp(b.data, "abc") == 0;
         rose_buf_free(&b);
         _exit(ok ? 0 : 1);
     }

@@ -181,8 +181,8 @@ check_depth(const char *what, int containers, char open, const char *leaf, int d
         T_INT(err, ROSE_OK, "depth %d (%s) is accepted", depth, what);
     } else {
         T_INT(err, ROSE_ERR_BAD_JSON, "depth %d (%s) is refused", depth, what);
-        T_OK(strstr(msg, "nested too deeply") != NULL, "depth %d (%s): message says so (%s)",
-             depth, what, msg);
+        T_OK(strstr(msg, "nested too deeply") != NULL, "depth %d (%s): message says so (%s)", depth,
+             what, msg);
     }
     json_object_put(obj);
     free(s);
@@ -231,14 +231,16 @@ struct fields_case {
 };
 
 static const struct fields_case fields_cases[] = {
-    {"all fields", "{\"session_id\":\"" SID "\",\"message\":\"hi\",\"voice\":true,\"n\":3}", ROSE_OK,
-     NULL},
-    {"optional fields absent", "{\"session_id\":\"" SID "\",\"message\":\"hi\"}", ROSE_OK, NULL},
-    {"optional fields null", "{\"session_id\":\"" SID "\",\"message\":\"hi\",\"voice\":null,"
-                             "\"n\":null}",
+    {"all fields", "{\"session_id\":\"" SID "\",\"message\":\"hi\",\"voice\":true,\"n\":3}",
      ROSE_OK, NULL},
-    {"unknown fields ignored", "{\"session_id\":\"" SID "\",\"message\":\"hi\",\"extra\":[1,{}],"
-                               "\"other\":\"x\"}",
+    {"optional fields absent", "{\"session_id\":\"" SID "\",\"message\":\"hi\"}", ROSE_OK, NULL},
+    {"optional fields null",
+     "{\"session_id\":\"" SID "\",\"message\":\"hi\",\"voice\":null,"
+     "\"n\":null}",
+     ROSE_OK, NULL},
+    {"unknown fields ignored",
+     "{\"session_id\":\"" SID "\",\"message\":\"hi\",\"extra\":[1,{}],"
+     "\"other\":\"x\"}",
      ROSE_OK, NULL},
 
     {"session_id missing", "{\"message\":\"hi\"}", ROSE_ERR_MISSING_FIELD,
@@ -265,17 +267,22 @@ static const struct fields_case fields_cases[] = {
      "UUID"},
     {"UUID non-hex", "{\"session_id\":\"3f2b8c1e-9a4d-4e7b-8c2a-1b2c3d4e5f6g\",\"message\":\"h\"}",
      ROSE_ERR_INVALID_FIELD, "UUID"},
-    {"UUID without hyphens", "{\"session_id\":\"3f2b8c1e9a4d4e7b8c2a1b2c3d4e5f60\",\"message\":\"h\"}",
+    {"UUID without hyphens",
+     "{\"session_id\":\"3f2b8c1e9a4d4e7b8c2a1b2c3d4e5f60\",\"message\":\"h\"}",
      ROSE_ERR_INVALID_FIELD, "UUID"},
-    {"UUID hyphen moved", "{\"session_id\":\"3f2b8c1e9-a4d-4e7b-8c2a-1b2c3d4e5f60\",\"message\":\"h\"}",
+    {"UUID hyphen moved",
+     "{\"session_id\":\"3f2b8c1e9-a4d-4e7b-8c2a-1b2c3d4e5f60\",\"message\":\"h\"}",
      ROSE_ERR_INVALID_FIELD, "UUID"},
-    {"UUID in braces", "{\"session_id\":\"{3f2b8c1e-9a4d-4e7b-8c2a-1b2c3d4e5f6}\",\"message\":\"h\"}",
+    {"UUID in braces",
+     "{\"session_id\":\"{3f2b8c1e-9a4d-4e7b-8c2a-1b2c3d4e5f6}\",\"message\":\"h\"}",
      ROSE_ERR_INVALID_FIELD, "UUID"},
-    {"UUID with trailing space", "{\"session_id\":\"3f2b8c1e-9a4d-4e7b-8c2a-1b2c3d4e5f6 \","
-                                 "\"message\":\"h\"}",
+    {"UUID with trailing space",
+     "{\"session_id\":\"3f2b8c1e-9a4d-4e7b-8c2a-1b2c3d4e5f6 \","
+     "\"message\":\"h\"}",
      ROSE_ERR_INVALID_FIELD, "UUID"},
-    {"UUID with \\u0000", "{\"session_id\":\"3f2b8c1e-9a4d-4e7b-8c2a-1b2c3d4e5f6\\u0000\","
-                          "\"message\":\"h\"}",
+    {"UUID with \\u0000",
+     "{\"session_id\":\"3f2b8c1e-9a4d-4e7b-8c2a-1b2c3d4e5f6\\u0000\","
+     "\"message\":\"h\"}",
      ROSE_ERR_INVALID_FIELD, "UUID"},
     {"UUID empty", "{\"session_id\":\"\",\"message\":\"h\"}", ROSE_ERR_INVALID_FIELD, "UUID"},
 
@@ -435,8 +442,7 @@ test_text_max(void)
     check_text("4001 ASCII bytes", "a", 4001, "", ROSE_ERR_TOO_LARGE);
     check_text("2000 x 2-byte = 4000 bytes", "\xc3\xa9", 2000, "", ROSE_OK);
     check_text("2000 x 2-byte + 1 = 4001 bytes", "\xc3\xa9", 2000, "a", ROSE_ERR_TOO_LARGE);
-    check_text("1999 x 2-byte + 2-byte char ending at 4000", "\xc3\xa9", 1999, "\xc3\xa9",
-               ROSE_OK);
+    check_text("1999 x 2-byte + 2-byte char ending at 4000", "\xc3\xa9", 1999, "\xc3\xa9", ROSE_OK);
     check_text("1333 x 3-byte + 2-byte = 4001 (char straddles the limit)", "\xe2\x82\xac", 1333,
                "\xc3\xa9", ROSE_ERR_TOO_LARGE);
     check_text("999 x 4-byte + 4-byte = 4000", "\xf0\x9f\x8c\xb9", 999, "\xf0\x9f\x8c\xb9",
@@ -444,8 +450,7 @@ test_text_max(void)
     check_text("1000 x 4-byte + 1 = 4001", "\xf0\x9f\x8c\xb9", 1000, "a", ROSE_ERR_TOO_LARGE);
     /* 2000 escapes of 6 characters: 12000 bytes of JSON, 4000 bytes of text. */
     check_text("2000 x \\u00e9 escapes = 4000 bytes", "\\u00e9", 2000, "", ROSE_OK);
-    check_text("2000 x \\u00e9 escapes + 1 = 4001 bytes", "\\u00e9", 2000, "a",
-               ROSE_ERR_TOO_LARGE);
+    check_text("2000 x \\u00e9 escapes + 1 = 4001 bytes", "\\u00e9", 2000, "a", ROSE_ERR_TOO_LARGE);
     /* The size check comes before the emptiness check. */
     check_text("4001 spaces", " ", 4001, "", ROSE_ERR_TOO_LARGE);
     check_text("4000 spaces", " ", 4000, "", ROSE_ERR_EMPTY);

@@ -152,10 +152,10 @@ test_open_new(void)
     T_STR(query_text(db, "PRAGMA journal_mode", NULL, mode, sizeof(mode)), "wal",
           "open: journal_mode is wal");
     T_INT(query_int(db, "PRAGMA foreign_keys", NULL), 1, "open: foreign_keys is on");
-    T_INT(query_int(db, "PRAGMA busy_timeout", NULL), ROSE_STORE_BUSY_MS,
-          "open: busy timeout set");
-    T_INT(query_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN "
-                        "('users', 'sessions', 'breakers')",
+    T_INT(query_int(db, "PRAGMA busy_timeout", NULL), ROSE_STORE_BUSY_MS, "open: busy timeout set");
+    T_INT(query_int(db,
+                    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN "
+                    "('users', 'sessions', 'breakers')",
                     NULL),
           3, "open: the version-1 tables exist");
     T_INT(rose_store_check(st), ROSE_OK, "open: rose_store_check");
@@ -263,7 +263,8 @@ test_not_a_database(void)
     for (i = 0; i < sizeof(garbage); i++)
         garbage[i] = "garbage "[i % 8];
     tmp_path(path, sizeof(path), "garbage.db");
-    if ((f = fopen(path, "wb")) == NULL || fwrite(garbage, 1, sizeof(garbage), f) != sizeof(garbage))
+    if ((f = fopen(path, "wb")) == NULL ||
+        fwrite(garbage, 1, sizeof(garbage), f) != sizeof(garbage))
         exit(2);
     fclose(f);
     before = slurp(path, &blen);
@@ -290,12 +291,13 @@ test_newer_version(void)
 
     tmp_path(path, sizeof(path), "newer.db");
     snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", newer);
-    if (sqlite3_open(path, &db) != SQLITE_OK || sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+    if (sqlite3_open(path, &db) != SQLITE_OK ||
+        sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
         exit(2);
     sqlite3_close(db);
 
-    T_INT(rose_store_open(path, &st), ROSE_ERR_DB_UNAVAILABLE,
-          "newer schema (%d > %d): refused", newer, rose_store_target_version());
+    T_INT(rose_store_open(path, &st), ROSE_ERR_DB_UNAVAILABLE, "newer schema (%d > %d): refused",
+          newer, rose_store_target_version());
     T_OK(st == NULL, "newer schema: no handle");
     rose_store_close(st);
     db = NULL;
@@ -445,12 +447,13 @@ test_sessions(void)
 
     /* Delete by the owner. */
     T_INT(rose_session_delete(st, sid, a), ROSE_OK, "sessions: delete by owner");
-    T_INT(rose_session_get(st, sid, NULL, &s), ROSE_ERR_NOT_FOUND,
-          "sessions: deleted → NOT_FOUND");
-    T_INT(rose_session_delete(st, sid, a), ROSE_ERR_NOT_FOUND, "sessions: delete twice → NOT_FOUND");
+    T_INT(rose_session_get(st, sid, NULL, &s), ROSE_ERR_NOT_FOUND, "sessions: deleted → NOT_FOUND");
+    T_INT(rose_session_delete(st, sid, a), ROSE_ERR_NOT_FOUND,
+          "sessions: delete twice → NOT_FOUND");
 
     /* A session for a user that does not exist is refused (foreign key). */
-    T_OK(rose_session_create(st, ghost, sid2) != ROSE_OK, "sessions: create for unknown user fails");
+    T_OK(rose_session_create(st, ghost, sid2) != ROSE_OK,
+         "sessions: create for unknown user fails");
     T_INT(query_int(db, "SELECT count(*) FROM sessions WHERE user_id = ?1", ghost), 0,
           "sessions: ... and nothing was inserted");
 
