@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -155,8 +156,8 @@ set_raw(struct raw *r, int k, const char *v, enum origin from, int line)
     return ROSE_OK;
 }
 
-static enum rose_err slurp(const char *what, const char *path, size_t max, char **out,
-                           size_t *outlen, char *eb, size_t el);
+static enum rose_err slurp(const char *what, const char *path, size_t max, int private_only,
+                           char **out, size_t *outlen, char *eb, size_t el);
 
 /*
  * Read a secret from a file: it must be a regular file that neither group
@@ -166,18 +167,12 @@ static enum rose_err slurp(const char *what, const char *path, size_t max, char 
 static enum rose_err
 read_secret_file(const char *name, const char *path, char **out, char *eb, size_t el)
 {
-    struct stat st;
     char what[96], *buf = NULL;
     size_t len = 0;
     enum rose_err err;
 
     snprintf(what, sizeof(what), "%s_FILE", name);
-    if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & (S_IRWXG | S_IRWXO))) {
-        snprintf(eb, el, "%s=%s: must not be readable by group or others (chmod 600)", what,
-                 path);
-        return ROSE_ERR_CONFIG;
-    }
-    if ((err = slurp(what, path, ROSE_SECRET_FILE_MAX, &buf, &len, eb, el)) != ROSE_OK)
+    if ((err = slurp(what, path, ROSE_SECRET_FILE_MAX, 1, &buf, &len, eb, el)) != ROSE_OK)
         return err;
     while (len > 0 && isspace((unsigned char)buf[len - 1]))
         buf[--len] = '\0';
@@ -222,12 +217,14 @@ take(struct raw *r, const char *name, size_t nlen, const char *val, enum origin 
 
 /*
  * Read a whole file of at most max bytes: a regular file only (a FIFO or a
- * device would block or never end), opened without blocking.  *out is
+ * device would block or never end), opened without blocking; with
+ * private_only, one that neither group nor others may read (checked on the
+ * opened file, so it cannot be swapped between check and read).  *out is
  * NUL-terminated; the caller frees it.
  */
 static enum rose_err
-slurp(const char *what, const char *path, size_t max, char **out, size_t *outlen, char *eb,
-      size_t el)
+slurp(const char *what, const char *path, size_t max, int private_only, char **out,
+      size_t *outlen, char *eb, size_t el)
 {
     int fd;
     struct stat st;
@@ -242,6 +239,11 @@ slurp(const char *what, const char *path, size_t max, char **out, size_t *outlen
     }
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         snprintf(eb, el, "%s=%s: not a regular file", what, path);
+        goto out;
+    }
+    if (private_only && (st.st_mode & (S_IRWXG | S_IRWXO))) {
+        snprintf(eb, el, "%s=%s: must not be readable by group or others (chmod 600)", what,
+                 path);
         goto out;
     }
     if ((buf = malloc(max + 2)) == NULL) {
@@ -274,7 +276,7 @@ read_file(struct raw *r, const char *path, char *eb, size_t el)
     int lineno = 0;
     enum rose_err err;
 
-    if ((err = slurp("ROSE_CONF", path, ROSE_CONF_FILE_MAX, &text, &len, eb, el)) != ROSE_OK)
+    if ((err = slurp("ROSE_CONF", path, ROSE_CONF_FILE_MAX, 0, &text, &len, eb, el)) != ROSE_OK)
         return err;
     if (memchr(text, '\0', len) != NULL) {
         snprintf(eb, el, "%s: contains a NUL byte; not a text file", path);
@@ -404,6 +406,24 @@ in_choices(const char *v, const char *choices)
     return 0;
 }
 
+/* host[:port] as a browser sends it in Origin: letters, digits, '-', '.',
+ * and an optional port of digits; nothing else (no path, user or query). */
+static int
+valid_host_port(const char *s)
+{
+    size_t h = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.");
+    size_t p;
+
+    if (h == 0)
+        return 0;
+    if (s[h] == '\0')
+        return 1;
+    if (s[h] != ':')
+        return 0;
+    p = strspn(s + h + 1, "0123456789");
+    return p >= 1 && p <= 5 && s[h + 1 + p] == '\0';
+}
+
 /* Each comma-separated origin must be scheme://host[:port] with no path. */
 static int
 valid_origins(const char *v)
@@ -421,7 +441,7 @@ valid_origins(const char *v)
         if (!valid_url(tok))
             return 0;
         host = strstr(tok, "://") + 3;
-        if (strchr(host, '/') != NULL || ++n > ROSE_LIST_MAX)
+        if (!valid_host_port(host) || ++n > ROSE_LIST_MAX)
             return 0;
     }
     return n > 0;
@@ -631,18 +651,26 @@ rose_role_name(enum rose_role role)
     return (int)role >= 0 && role < ROSE_ROLE__MAX ? role_names[role] : NULL;
 }
 
-/* Name the provider behind a base URL, for health and logs. */
+/* Name the provider behind a base URL by its host, for health and logs. */
 static const char *
 provider_of(const char *url)
 {
-    if (strstr(url, "api.groq.com") != NULL)
-        return "groq";
-    if (strstr(url, "api.elevenlabs.io") != NULL)
-        return "elevenlabs";
-    if (strstr(url, "api.together.xyz") != NULL)
-        return "together";
-    if (strstr(url, "api.openai.com") != NULL)
-        return "openai";
+    static const struct {
+        const char *host, *name;
+    } known[] = {
+        {"api.groq.com", "groq"},         {"api.elevenlabs.io", "elevenlabs"},
+        {"api.together.xyz", "together"}, {"api.openai.com", "openai"},
+    };
+    const char *host = strstr(url, "://");
+    size_t i, n;
+
+    if (host == NULL)
+        return "openai-compatible";
+    host += 3;
+    n = strcspn(host, ":/?#");
+    for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+        if (strlen(known[i].host) == n && strncasecmp(host, known[i].host, n) == 0)
+            return known[i].name;
     return "openai-compatible";
 }
 

@@ -1066,6 +1066,62 @@ rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
     return remove(path);
 }
 
+/* Origins exactly as a browser sends them; providers named by host only. */
+static void
+test_origin_shapes_and_provider_hosts(void)
+{
+    static const struct {
+        const char *v;
+        int ok;
+    } origins[] = {
+        {"https://rose.example", 1},
+        {"http://localhost:5173", 1},
+        {"https://a.example, https://b.example", 1},
+        {"https://a.example/", 0},
+        {"https://a.example?x=1", 0},
+        {"https://user@a.example", 0},
+        {"https://a.example:notaport", 0},
+        {"https://a.example:123456", 0},
+        {"https://", 0},
+    };
+    static const struct {
+        const char *url, *provider;
+    } hosts[] = {
+        {"https://api.groq.com/openai/v1", "groq"},
+        {"https://API.GROQ.COM/openai/v1", "groq"},
+        {"http://evil.example/api.groq.com", "openai-compatible"},
+        {"https://api.groq.com.evil.example/v1", "openai-compatible"},
+        {"http://127.0.0.1:9/v1", "openai-compatible"},
+    };
+    struct rose_config *c = NULL;
+    struct rose_role_info info;
+    char eb[512];
+    size_t i;
+
+    for (i = 0; i < sizeof(origins) / sizeof(origins[0]); i++) {
+        clean_env();
+        put_var("ALLOWED_ORIGINS", origins[i].v);
+        T_INT(rose_config_load(NULL, &c, eb, sizeof(eb)), origins[i].ok ? ROSE_OK : ROSE_ERR_CONFIG,
+              "ALLOWED_ORIGINS='%s' %s", origins[i].v, origins[i].ok ? "accepted" : "refused");
+        rose_config_free(c);
+        c = NULL;
+    }
+    for (i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
+        clean_env();
+        put_var("LLM_BASE_URL", hosts[i].url);
+        put_var("LLM_API_KEY", "k");
+        if (rose_config_load(NULL, &c, eb, sizeof(eb)) != ROSE_OK) {
+            T_OK(0, "provider of %s: config loads (%s)", hosts[i].url, eb);
+            continue;
+        }
+        rose_config_role(c, ROSE_ROLE_LLM, &info);
+        T_STR(info.provider, hosts[i].provider, "provider of %s", hosts[i].url);
+        rose_config_free(c);
+        c = NULL;
+    }
+    clean_env();
+}
+
 int
 main(void)
 {
@@ -1087,6 +1143,7 @@ main(void)
     test_secret_too_long();
     test_example_file();
     test_roles();
+    test_origin_shapes_and_provider_hosts();
     clean_env();
     nftw(tmpdir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
     return t_done();
