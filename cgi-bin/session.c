@@ -5,6 +5,7 @@
  *   POST   /session/start   new session; Bearer token optional
  *   GET    /session/{id}    Bearer token of the owner
  *   DELETE /session/{id}    Bearer token of the owner
+ *   GET    /session/{id}/messages   the transcript; Bearer token of the owner
  *
  * Without a token, /session/start makes a new anonymous user and returns its
  * token once.  An unknown token is 401; another user's session is 404, the
@@ -13,6 +14,7 @@
 #include <string.h>
 
 #include "rose.h"
+#include "store/turns.h"
 
 /* The caller's user id from a required bearer token. */
 static enum rose_err
@@ -141,7 +143,36 @@ del(struct rose_req *req)
     return rose_reply_empty(req, 204);
 }
 
+static enum rose_err
+messages(struct rose_req *req)
+{
+    struct rose_store *st;
+    struct rose_session s;
+    struct json_object *list = NULL, *o;
+    char user_id[37], id[37];
+    enum rose_err err;
+
+    if ((err = path_id(req, id)) != ROSE_OK)
+        return err;
+    rose_req_log_session(req, id);
+    if ((err = rose_req_store(req, &st)) != ROSE_OK || (err = caller(req, st, user_id)) != ROSE_OK)
+        return err;
+    if ((err = rose_session_get(st, id, user_id, &s)) != ROSE_OK)
+        return rose_fail(req, err, err == ROSE_ERR_NOT_FOUND ? "No such session." : NULL);
+    rose_session_clear(&s);
+    if ((err = rose_messages_list(st, id, ROSE_TRANSCRIPT_MAX, &list)) != ROSE_OK)
+        return err;
+    if ((o = json_object_new_object()) == NULL) {
+        json_object_put(list);
+        return ROSE_ERR_NOMEM;
+    }
+    json_object_object_add(o, "session_id", json_object_new_string(id));
+    json_object_object_add(o, "messages", list);
+    return rose_reply_json(req, 200, o);
+}
+
 static const struct rose_route routes[] = {
+    {"GET", "/session/{}/messages", ROSE_BODY_NONE, 0, messages},
     {"POST", "/session/start", ROSE_BODY_JSON_OPTIONAL, 0, start},
     {"GET", "/session/{}", ROSE_BODY_NONE, 0, get},
     {"DELETE", "/session/{}", ROSE_BODY_NONE, 0, del},

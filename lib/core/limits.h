@@ -45,6 +45,19 @@
 /* Bytes in a growable buffer unless its owner sets a smaller cap. */
 #define ROSE_BUF_DEFAULT_MAX (16 * 1024 * 1024)
 
+/* Bytes an LLM may send for one call (SSE framing included): ~4,000
+ * streamed tokens; a reply of one to three sentences is far below. */
+#define ROSE_LLM_RESPONSE_MAX (1024 * 1024)
+
+/* Messages of the transcript one request returns. */
+#define ROSE_TRANSCRIPT_MAX 1000
+
+/* An Idempotency-Key header: printable ASCII, this long at most. */
+#define ROSE_IDEM_KEY_MAX 128
+
+/* Running summary kept per session (older text is dropped first). */
+#define ROSE_SUMMARY_MAX 4000
+
 /* A user message in a chat turn (also the MAX_MESSAGE_BYTES default). */
 #define ROSE_MESSAGE_MAX 4000
 

@@ -35,6 +35,61 @@ static const char *const migrations[] = {
     "  opened_at   INTEGER,"
     "  updated_at  INTEGER NOT NULL"
     ");",
+
+    /* 2: the transcript, turn checkpoints, idempotent retries, audio files,
+     *    rate-limit windows */
+    "CREATE TABLE messages ("
+    "  id          INTEGER PRIMARY KEY,"
+    "  session_id  TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,"
+    "  role        TEXT NOT NULL CHECK (role IN ('user', 'assistant')),"
+    "  text        TEXT NOT NULL,"
+    "  created_at  INTEGER NOT NULL,"
+    "  audio_id    TEXT,"
+    "  image_id    TEXT"
+    ");"
+    "CREATE INDEX messages_session ON messages(session_id, id);"
+    /* One row per node of a turn: the state after that node (JSON). */
+    "CREATE TABLE checkpoints ("
+    "  thread_id             TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,"
+    "  checkpoint_id         TEXT NOT NULL,"
+    "  parent_checkpoint_id  TEXT,"
+    "  node                  TEXT NOT NULL,"
+    "  state                 TEXT NOT NULL,"
+    "  metadata              TEXT NOT NULL DEFAULT '{}',"
+    "  created_at            INTEGER NOT NULL,"
+    "  PRIMARY KEY (thread_id, checkpoint_id)"
+    ");"
+    "CREATE INDEX checkpoints_thread_time ON checkpoints(thread_id, created_at);"
+    /* A finished answer to a request that carried Idempotency-Key. */
+    "CREATE TABLE idempotency ("
+    "  session_id  TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,"
+    "  key         TEXT NOT NULL,"
+    "  route       TEXT NOT NULL,"
+    "  status      INTEGER NOT NULL,"
+    "  body        TEXT NOT NULL,"
+    "  created_at  INTEGER NOT NULL,"
+    "  PRIMARY KEY (session_id, key)"
+    ");"
+    /* Audio files under DATA_DIR/audio/<id>.<ext>; the row is the index.
+     * Rows outlive their session only until cleanup removes the file. */
+    "CREATE TABLE audio ("
+    "  id          TEXT PRIMARY KEY,"
+    "  session_id  TEXT,"
+    "  user_id     TEXT,"
+    "  mime        TEXT NOT NULL,"
+    "  bytes       INTEGER NOT NULL,"
+    "  created_at  INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX audio_session ON audio(session_id);"
+    "CREATE INDEX audio_created ON audio(created_at);"
+    /* Fixed one-minute windows per client and route family. */
+    "CREATE TABLE rate_limits ("
+    "  client      TEXT NOT NULL,"
+    "  family      TEXT NOT NULL,"
+    "  window      INTEGER NOT NULL,"
+    "  count       INTEGER NOT NULL,"
+    "  PRIMARY KEY (client, family)"
+    ");",
 };
 
 size_t
