@@ -27,6 +27,8 @@ struct turn {
     int summarized;
     int tokens_sent;
     double ms[8];        /* per node, indexed like nodes[] */
+    double provider_ms;  /* inside provider calls (LLM), across nodes */
+    double t0;           /* when the turn started (monotonic ms) */
 };
 
 /* ------------------------------------------------------------ state */
@@ -234,6 +236,7 @@ respond_llm(struct turn *t, char **reply)
     struct rose_llm_msg *lm = NULL;
     struct stream_ctx sc = {t};
     char *sys = NULL;
+    double t0;
     enum rose_err err;
 
     memset(&r, 0, sizeof(r));
@@ -260,10 +263,12 @@ respond_llm(struct turn *t, char **reply)
     lm[k].role = "user";
     lm[k++].content = t->o->message;
     llm_opts(cfg, cfg->llm_model, &lo);
+    t0 = rose_mono_ms();
     if (t->o->on_token != NULL)
         err = rose_llm_stream(&lo, lm, k, on_llm_token, &sc, &r);
     else
         err = rose_llm_complete(&lo, lm, k, &r);
+    t->provider_ms += rose_mono_ms() - t0;
     if (err != ROSE_OK) {
         log_llm_failure("chat", err, &r);
         goto out;
@@ -403,6 +408,7 @@ summary_llm(struct turn *t, struct json_object *msgs, size_t fold, char **out)
     struct rose_llm_result r;
     struct rose_buf b;
     size_t i;
+    double t0;
     enum rose_err err = ROSE_OK;
 
     memset(&r, 0, sizeof(r));
@@ -429,7 +435,10 @@ summary_llm(struct turn *t, struct json_object *msgs, size_t fold, char **out)
     lm[1].role = "user";
     lm[1].content = b.data;
     llm_opts(cfg, cfg->llm_small_model, &lo);
-    if ((err = rose_llm_complete(&lo, lm, 2, &r)) != ROSE_OK) {
+    t0 = rose_mono_ms();
+    err = rose_llm_complete(&lo, lm, 2, &r);
+    t->provider_ms += rose_mono_ms() - t0;
+    if (err != ROSE_OK) {
         log_llm_failure("summary", err, &r);
         goto out;
     }
@@ -567,7 +576,7 @@ static struct json_object *
 answer_body(struct turn *t, int with_total)
 {
     struct json_object *o = json_object_new_object(), *tm = json_object_new_object();
-    double total = 0;
+    double total = rose_mono_ms() - t->t0;
     size_t i;
 
     if (o == NULL || tm == NULL) {
@@ -579,12 +588,16 @@ answer_body(struct turn *t, int with_total)
         char num[32];
         snprintf(num, sizeof(num), "%.3f", t->ms[i]);
         json_object_object_add(tm, nodes[i].timing, json_object_new_double_s(t->ms[i], num));
-        total += t->ms[i];
     }
     if (with_total) {
         char num[32];
         snprintf(num, sizeof(num), "%.3f", total);
         json_object_object_add(tm, "total_ms", json_object_new_double_s(total, num));
+    }
+    {
+        char num[32];
+        snprintf(num, sizeof(num), "%.3f", t->provider_ms);
+        json_object_object_add(tm, "provider_ms", json_object_new_double_s(t->provider_ms, num));
     }
     json_object_object_add(o, "session_id", json_object_new_string(t->o->session_id));
     json_object_object_add(o, "text", json_object_new_string(state_str(t, "reply")));
@@ -627,6 +640,7 @@ rose_turn_run(const struct rose_turn_opts *o, struct rose_turn_result *res)
 
     memset(&t, 0, sizeof(t));
     t.o = o;
+    t.t0 = rose_mono_ms();
     if ((err = rose_checkpoint_latest(o->st, o->session_id, &t.state, t.parent)) != ROSE_OK)
         return err;
     if (t.state == NULL && (t.state = json_object_new_object()) == NULL)
