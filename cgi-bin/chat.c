@@ -181,6 +181,8 @@ chat(struct rose_req *req)
             sse_error(req, err,
                       err == ROSE_ERR_UPSTREAM
                           ? "Rose lost her words midway. Please say that again."
+                      : err == ROSE_ERR_TIMEOUT
+                          ? "Rose took too long to answer. Please try again."
                           : NULL);
         err = ROSE_OK; /* the response is already on its way */
     } else if (err == ROSE_OK) {

@@ -29,6 +29,7 @@ struct turn {
     double ms[8];        /* per node, indexed like nodes[] */
     double provider_ms;  /* inside provider calls (LLM), across nodes */
     double t0;           /* when the turn started (monotonic ms) */
+    double deadline;     /* t0 + WORKFLOW_TIMEOUT_SECONDS */
 };
 
 /* ------------------------------------------------------------ state */
@@ -84,10 +85,28 @@ push_message(struct json_object *arr, const char *role, const char *text)
 
 /* --------------------------------------------------------------- LLM */
 
+/* Milliseconds left before the turn's deadline (0 when past it). */
+static long
+time_left(const struct turn *t)
+{
+    double left = t->deadline - rose_mono_ms();
+
+    return left > 0 ? (long)left : 0;
+}
+
+/* Did a failure happen because the whole turn ran out of time? */
+static int
+past_deadline(const struct turn *t, enum rose_err err)
+{
+    return err == ROSE_ERR_TIMEOUT && time_left(t) < 50;
+}
+
 static void
-llm_opts(const struct rose_config *cfg, const char *model, struct rose_llm_opts *lo)
+llm_opts(const struct turn *t, const struct rose_config *cfg, const char *model,
+         struct rose_llm_opts *lo)
 {
     struct rose_role_info info;
+    long left = time_left(t);
 
     rose_config_role(cfg, ROSE_ROLE_LLM, &info);
     memset(lo, 0, sizeof(*lo));
@@ -98,6 +117,10 @@ llm_opts(const struct rose_config *cfg, const char *model, struct rose_llm_opts 
     lo->max_tokens = (int)cfg->llm_max_tokens;
     lo->connect_timeout_ms = cfg->provider_connect_timeout_ms;
     lo->timeout_ms = cfg->provider_timeout_seconds * 1000;
+    if (lo->timeout_ms > left)
+        lo->timeout_ms = left > 0 ? left : 1; /* never past the turn's deadline */
+    if (lo->connect_timeout_ms > lo->timeout_ms)
+        lo->connect_timeout_ms = lo->timeout_ms;
     lo->max_response_bytes = ROSE_LLM_RESPONSE_MAX;
 }
 
@@ -262,7 +285,7 @@ respond_llm(struct turn *t, char **reply)
     }
     lm[k].role = "user";
     lm[k++].content = t->o->message;
-    llm_opts(cfg, cfg->llm_model, &lo);
+    llm_opts(t, cfg, cfg->llm_model, &lo);
     t0 = rose_mono_ms();
     if (t->o->on_token != NULL)
         err = rose_llm_stream(&lo, lm, k, on_llm_token, &sc, &r);
@@ -296,6 +319,8 @@ node_respond(struct turn *t)
 
     if (llm_hosted(t->o->cfg)) {
         err = respond_llm(t, &reply);
+        if (past_deadline(t, err))
+            return ROSE_ERR_TIMEOUT; /* the whole turn is out of time: 504 */
         if (err != ROSE_OK && err != ROSE_ERR_NOMEM) {
             if (t->tokens_sent > 0)
                 return ROSE_ERR_UPSTREAM; /* words already on their way: cannot swap */
@@ -434,7 +459,7 @@ summary_llm(struct turn *t, struct json_object *msgs, size_t fold, char **out)
     lm[0].content = rose_persona_summary_prompt();
     lm[1].role = "user";
     lm[1].content = b.data;
-    llm_opts(cfg, cfg->llm_small_model, &lo);
+    llm_opts(t, cfg, cfg->llm_small_model, &lo);
     t0 = rose_mono_ms();
     err = rose_llm_complete(&lo, lm, 2, &r);
     t->provider_ms += rose_mono_ms() - t0;
@@ -480,8 +505,8 @@ node_summarize(struct turn *t)
     char *summary = NULL;
     enum rose_err err;
 
-    if (fold == 0)
-        return ROSE_OK;
+    if (fold == 0 || time_left(t) == 0)
+        return ROSE_OK; /* nothing to fold, or no time left: next turn does it */
     if (llm_hosted(t->o->cfg)) {
         if (summary_llm(t, msgs, fold, &summary) != ROSE_OK)
             return ROSE_OK; /* logged; retried next turn */
@@ -641,6 +666,7 @@ rose_turn_run(const struct rose_turn_opts *o, struct rose_turn_result *res)
     memset(&t, 0, sizeof(t));
     t.o = o;
     t.t0 = rose_mono_ms();
+    t.deadline = t.t0 + (double)o->cfg->workflow_timeout_seconds * 1000.0;
     if ((err = rose_checkpoint_latest(o->st, o->session_id, &t.state, t.parent)) != ROSE_OK)
         return err;
     if (t.state == NULL && (t.state = json_object_new_object()) == NULL)

@@ -51,7 +51,9 @@ struct rose_turn_result {
  * When the LLM fails before any token was sent, Rose answers through the
  * offline companion engine (body "engine": "offline", "fallback": true);
  * when it fails after tokens were streamed, the turn fails with
- * ROSE_ERR_UPSTREAM and nothing of it is stored.  Logs node timings and
+ * ROSE_ERR_UPSTREAM and nothing of it is stored.  A turn that runs past
+ * WORKFLOW_TIMEOUT_SECONDS fails with ROSE_ERR_TIMEOUT (504) and nothing of
+ * it is stored.  Logs node timings and
  * provider failures (never text).
  */
 enum rose_err rose_turn_run(const struct rose_turn_opts *o, struct rose_turn_result *res);
