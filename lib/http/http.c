@@ -24,6 +24,8 @@
 #include "core/text.h"
 #include "http/fields.h"
 #include "http/http.h"
+#include "resilience/ratelimit.h"
+#include "store/metrics.h"
 
 #define MAX_PARAMS 4
 
@@ -136,6 +138,24 @@ const char *
 rose_req_id(const struct rose_req *req)
 {
     return req->id;
+}
+
+const char *
+rose_req_client(const struct rose_req *req, char *buf, size_t len)
+{
+    return rose_ratelimit_client(rose_req_env(req, "REMOTE_ADDR"),
+                                 rose_req_env(req, "HTTP_X_FORWARDED_FOR"),
+                                 app.cfg->trusted_proxies, buf, len);
+}
+
+int
+rose_req_is_loopback(const struct rose_req *req)
+{
+    char ip[ROSE_RATELIMIT_CLIENT_LEN];
+
+    rose_req_client(req, ip, sizeof(ip));
+    return strncmp(ip, "127.", 4) == 0 || strcmp(ip, "::1") == 0 ||
+           strncmp(ip, "::ffff:127.", 11) == 0;
 }
 
 void
@@ -702,7 +722,9 @@ handle(FCGX_Request *fx, const struct rose_route *routes, size_t n)
     if (req.method == NULL)
         req.method = "GET";
     req.head = strcmp(req.method, "HEAD") == 0;
-    snprintf(req.label, sizeof(req.label), "%s unmatched", req.method);
+    /* Labels name routes from the table only; an unmatched path is just
+     * "unmatched" (method and path are the client's words). */
+    snprintf(req.label, sizeof(req.label), "unmatched");
     rose_log_set_sink(fcgx_sink, fx->err);
     rose_log_set_context(req.id, req.label);
     {
@@ -736,6 +758,7 @@ handle(FCGX_Request *fx, const struct rose_route *routes, size_t n)
             json_object_object_add(f, "error", json_object_new_string(rose_err_code(err)));
     }
     rose_log(req.status >= 500 ? ROSE_LOG_ERROR : ROSE_LOG_INFO, "request", f);
+    rose_metrics_request(app.store, req.label, req.status, (rose_mono_ms() - req.t0) / 1000.0);
     rose_log_set_context(NULL, NULL);
     rose_log_set_sink(NULL, NULL);
     req_reset(&req);

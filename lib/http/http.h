@@ -84,6 +84,16 @@ enum rose_err rose_req_store(struct rose_req *req, struct rose_store **out);
  */
 enum rose_err rose_req_bearer(const struct rose_req *req, const char **token);
 
+/*
+ * The client's IP address: REMOTE_ADDR, or, when REMOTE_ADDR is one of
+ * TRUSTED_PROXIES, the right-most X-Forwarded-For entry that is not a
+ * trusted proxy.  Written into buf (>= 46 bytes); returns buf.
+ */
+const char *rose_req_client(const struct rose_req *req, char *buf, size_t len);
+
+/* Is the client (rose_req_client) on the loopback network? */
+int rose_req_is_loopback(const struct rose_req *req);
+
 /* Name the session in this request's log line. */
 void rose_req_log_session(struct rose_req *req, const char *session_id);
 

@@ -14,6 +14,7 @@
 #include "pipeline/persona.h"
 #include "pipeline/turn.h"
 #include "providers/llm.h"
+#include "store/metrics.h"
 #include "store/turns.h"
 
 struct turn {
@@ -131,6 +132,17 @@ llm_hosted(const struct rose_config *cfg)
 
     rose_config_role(cfg, ROSE_ROLE_LLM, &info);
     return info.mode == ROSE_MODE_HOSTED;
+}
+
+/* Count a provider call (role llm) and its latency. */
+static void
+record_llm(const struct turn *t, enum rose_err err, double ms)
+{
+    struct rose_role_info info;
+
+    rose_config_role(t->o->cfg, ROSE_ROLE_LLM, &info);
+    rose_metrics_provider(t->o->st, "llm", info.provider,
+                          err == ROSE_OK ? "ok" : rose_err_code(err), ms / 1000.0);
 }
 
 /* One log line per failed provider call: status and class, never bodies. */
@@ -292,6 +304,7 @@ respond_llm(struct turn *t, char **reply)
     else
         err = rose_llm_complete(&lo, lm, k, &r);
     t->provider_ms += rose_mono_ms() - t0;
+    record_llm(t, err, rose_mono_ms() - t0);
     if (err != ROSE_OK) {
         log_llm_failure("chat", err, &r);
         goto out;
@@ -463,6 +476,7 @@ summary_llm(struct turn *t, struct json_object *msgs, size_t fold, char **out)
     t0 = rose_mono_ms();
     err = rose_llm_complete(&lo, lm, 2, &r);
     t->provider_ms += rose_mono_ms() - t0;
+    record_llm(t, err, rose_mono_ms() - t0);
     if (err != ROSE_OK) {
         log_llm_failure("summary", err, &r);
         goto out;

@@ -90,6 +90,25 @@ static const char *const migrations[] = {
     "  count       INTEGER NOT NULL,"
     "  PRIMARY KEY (client, family)"
     ");",
+
+    /* 3: metrics every worker adds to; exported at /metrics.  labels is the
+     *    Prometheus label set, preformatted and escaped (never user text). */
+    "CREATE TABLE metric_counters ("
+    "  name    TEXT NOT NULL,"
+    "  labels  TEXT NOT NULL,"
+    "  value   INTEGER NOT NULL,"
+    "  PRIMARY KEY (name, labels)"
+    ");"
+    /* buckets: JSON array of per-bucket (not cumulative) counts, bounds in
+     * metrics.c; the last bucket is +Inf. */
+    "CREATE TABLE metric_histograms ("
+    "  name     TEXT NOT NULL,"
+    "  labels   TEXT NOT NULL,"
+    "  buckets  TEXT NOT NULL,"
+    "  sum      REAL NOT NULL,"
+    "  count    INTEGER NOT NULL,"
+    "  PRIMARY KEY (name, labels)"
+    ");",
 };
 
 size_t
