@@ -21,6 +21,7 @@
 
 #include "core/config.h"
 #include "core/limits.h"
+#include "resilience/ratelimit.h"
 
 enum ctype {
     C_STR,    /* any text without control characters */
@@ -556,6 +557,8 @@ finish(struct rose_config *c, char *eb, size_t el)
                  c->retry_base_delay_ms, c->retry_max_delay_ms);
         return ROSE_ERR_CONFIG;
     }
+    if (rose_ratelimit_proxies_check(c->trusted_proxies, eb, el) != ROSE_OK)
+        return ROSE_ERR_CONFIG;
     if (strcmp(c->vector_store, "qdrant") == 0 && c->qdrant_url[0] == '\0') {
         snprintf(eb, el, "VECTOR_STORE=qdrant: needs QDRANT_URL");
         return ROSE_ERR_CONFIG;

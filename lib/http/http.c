@@ -591,6 +591,45 @@ preflight(struct rose_req *req, const char *allow)
 }
 
 /*
+ * Rate limit per client IP and route family (the endpoint binary's name),
+ * shared by every worker through SQLite; health and metrics have their own,
+ * larger limit.  Every limited response carries RateLimit-*; a refusal is
+ * 429 with Retry-After.  When the database cannot count, requests pass (the
+ * route itself will report the database).
+ */
+static enum rose_err
+rate_limit(struct rose_req *req)
+{
+    const struct rose_config *cfg = app.cfg;
+    int health = strcmp(app.name, "health") == 0 || strcmp(app.name, "metrics") == 0;
+    long limit = health ? cfg->rate_limit_health_per_minute : cfg->rate_limit_per_minute;
+    long remaining = 0, reset = 0;
+    char client[ROSE_RATELIMIT_CLIENT_LEN], num[32];
+    struct rose_store *st;
+    enum rose_err err;
+
+    if (rose_req_store(req, &st) != ROSE_OK)
+        return ROSE_OK;
+    rose_req_client(req, client, sizeof(client));
+    err = rose_ratelimit_hit(st, client, app.name, limit, rose_now_ms(), &remaining, &reset);
+    if (err != ROSE_OK && err != ROSE_ERR_RATE_LIMITED)
+        return ROSE_OK; /* logged by the store; do not refuse for our own fault */
+    snprintf(num, sizeof(num), "%ld", limit);
+    rose_reply_header(req, "RateLimit-Limit", num);
+    snprintf(num, sizeof(num), "%ld", remaining);
+    rose_reply_header(req, "RateLimit-Remaining", num);
+    snprintf(num, sizeof(num), "%ld", reset);
+    rose_reply_header(req, "RateLimit-Reset", num);
+    if (err == ROSE_ERR_RATE_LIMITED) {
+        char msg[96];
+        rose_reply_header(req, "Retry-After", num);
+        snprintf(msg, sizeof(msg), "Too many requests. Please wait %ld seconds.", reset);
+        return rose_fail(req, err, msg);
+    }
+    return ROSE_OK;
+}
+
+/*
  * The web server's own errors (lighttpd server.error-handler, Apache
  * ErrorDocument) arrive as an internal redirect with REDIRECT_STATUS set:
  * answer them with the JSON error of that status.  0 when not a redirect.
@@ -675,6 +714,8 @@ dispatch(struct rose_req *req, const struct rose_route *routes, size_t n)
     match(req, req->route->pattern); /* captures of the chosen route */
     snprintf(req->label, sizeof(req->label), "%s %s", req->route->method, req->route->pattern);
     rose_log_set_context(req->id, req->label);
+    if ((err = rate_limit(req)) != ROSE_OK)
+        return err;
     if ((err = parse_length(req)) != ROSE_OK)
         return err;
     if ((err = front_body(req)) != ROSE_OK)
@@ -747,6 +788,7 @@ handle(FCGX_Request *fx, const struct rose_route *routes, size_t n)
     f = json_object_new_object();
     if (f != NULL) {
         json_object_object_add(f, "method", json_object_new_string(req.method));
+        json_object_object_add(f, "pid", json_object_new_int((int)getpid()));
         json_object_object_add(f, "status", json_object_new_int(req.status));
         double ms = rose_mono_ms() - req.t0;
         char num[32];

@@ -10,7 +10,7 @@ dir=$(mktemp -d "${TMPDIR:-/tmp}/rose-browser.XXXXXX")
 chmod 0755 "$dir"
 port=$(rose_free_port)
 trap 'rose_server_stop "$dir"; rm -rf "$dir"' EXIT
-: > "$dir/rose.conf"
+printf 'RATE_LIMIT_PER_MINUTE=100000\nRATE_LIMIT_HEALTH_PER_MINUTE=100000\n' > "$dir/rose.conf"
 rose_server_start lighttpd "$dir" "$port" || { echo "not ok 1 - browser: server starts"; exit 1; }
 "$top/tests/browser/run.sh" "http://127.0.0.1:$port"
 rc=$?

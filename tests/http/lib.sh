@@ -43,7 +43,9 @@ check() {
 
 start_server() {
     local line
-    : > "$T_DIR/rose.conf"
+    # Tests send far more than 10 requests a minute from 127.0.0.1; the
+    # rate-limit test sets its own limits (a later line wins).
+    printf 'RATE_LIMIT_PER_MINUTE=100000\nRATE_LIMIT_HEALTH_PER_MINUTE=100000\n' > "$T_DIR/rose.conf"
     for line in "$@"; do echo "$line" >> "$T_DIR/rose.conf"; done
     PORT=$(rose_free_port)
     BASE=http://127.0.0.1:$PORT
@@ -137,4 +139,87 @@ finish() {
     fi
     rm -rf "$T_DIR"
     exit 0
+}
+
+# ---- the fake LLM (tests/fakes/fake_llm.py) ---------------------------------
+#
+#   start_fake_llm      starts it on a free port; sets FPORT and FAKE_URL (the
+#                       LLM_BASE_URL to give Rose); stopped on exit (trap)
+#   stop_fake_llm       stops it (idempotent; to test a refused connection too)
+#   fake_script JSON    queues scripted steps (a JSON list)
+#   fake_requests       prints the provider requests it received (JSON list)
+#   fake_reset          empties its queue and its log
+#   fake_completions    how many chat completion requests it received
+
+FAKE_PID=
+FPORT=
+FAKE_URL=
+
+start_fake_llm() {
+    local i=0
+    rm -f "$T_DIR/fake.port"
+    python3 "$ROSE_TOP/tests/fakes/fake_llm.py" --port 0 --port-file "$T_DIR/fake.port" \
+        2> "$T_DIR/fake.log" &
+    FAKE_PID=$!
+    # finish exits the script; the trap stops the fake on every way out.
+    trap stop_fake_llm EXIT
+    while [ ! -s "$T_DIR/fake.port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+    [ -s "$T_DIR/fake.port" ] || return 1
+    FPORT=$(cat "$T_DIR/fake.port")
+    FAKE_URL=http://127.0.0.1:$FPORT/openai/v1
+}
+
+stop_fake_llm() {
+    [ -n "$FAKE_PID" ] || return 0
+    kill "$FAKE_PID" 2>/dev/null
+    wait "$FAKE_PID" 2>/dev/null
+    FAKE_PID=
+}
+
+fake_script() {
+    curl -s -o /dev/null -w '%{http_code}' --data-binary "$1" "http://127.0.0.1:$FPORT/_fake/script" |
+        grep -qx 200
+}
+
+fake_requests() {
+    curl -s "http://127.0.0.1:$FPORT/_fake/requests"
+}
+
+fake_reset() {
+    curl -s -o /dev/null -X POST "http://127.0.0.1:$FPORT/_fake/reset"
+}
+
+fake_completions() {
+    fake_requests | jq '[.[] | select(.path | endswith("/chat/completions"))] | length'
+}
+
+# sse_data EVENT: the data of every EVENT event of the last (SSE) body, one a line.
+sse_data() {
+    tr -d '\r' < "$BODY" |
+        awk -v ev="$1" '/^event: /{e=substr($0,8)} /^data: /{if(e==ev)print substr($0,7)} /^$/{e=""}'
+}
+
+# worker_pids NAME: the pids of this server's NAME.fcgi workers (those whose
+# environment has ROSE_CONF=$T_DIR/rose.conf; under Apache they run as www-data).
+worker_pids() {
+    local p
+    for p in /proc/[0-9]*; do
+        case "$(tr '\0' ' ' 2>/dev/null < "$p/cmdline")" in
+        *"/$1.fcgi"*) ;;
+        *) continue ;;
+        esac
+        if tr '\0' '\n' 2>/dev/null < "$p/environ" | grep -qxF "ROSE_CONF=$T_DIR/rose.conf"; then
+            echo "${p#/proc/}"
+        fi
+    done
+}
+
+# db_fingerprint without the tables every request writes (rate_limits,
+# metric_*): proves a refused request changed none of the stored data.
+db_user_fingerprint() {
+    local t
+    for t in $(db "SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'rate_limits'
+                   AND name NOT LIKE 'metric\_%' ESCAPE '\' ORDER BY name"); do
+        sqlite3 -batch "$T_DIR/data/rose.db" ".dump $t" 2>/dev/null
+    done | grep -v '^PRAGMA' | sha256sum | cut -d' ' -f1
 }
