@@ -16,11 +16,15 @@ DESTDIR ?=
 PORT    ?= 8080
 CC      ?= cc
 
-PKGS := fcgi libcurl sqlite3 json-c uuid
+PKGS := fcgi libcurl sqlite3 json-c uuid pocketsphinx sphinxbase
+# Flite has no pkg-config file: its libraries, voice slt and the English
+# lexicon, are named here.
+FLITE_LIBS := -lflite_cmu_us_slt -lflite_usenglish -lflite_cmulex -lflite
 
 # Debian packages: to build and serve, and the extra ones the tests need.
 DEB_RUN  := gcc make pkg-config libc6-dev libfcgi-dev libcurl4-openssl-dev \
-	    libsqlite3-dev libjson-c-dev uuid-dev lighttpd sqlite3 curl
+	    libsqlite3-dev libjson-c-dev uuid-dev lighttpd sqlite3 curl \
+	    libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us flite1-dev
 DEB_TEST := $(DEB_RUN) apache2 libapache2-mod-fcgid jq python3 chromium \
 	    clang procps prometheus
 
@@ -44,8 +48,8 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 ALL_CFLAGS  := $(CFLAGS_STD) $(OPT) $(WARN) -fstack-protector-strong \
 	       -MMD -MP $(PKG_CFLAGS) $(CFLAGS)
-ALL_LDFLAGS := $(LDSAN) $(LDFLAGS)
-LIBS        := $(PKG_LIBS) -lm -lpthread
+ALL_LDFLAGS := -Wl,--as-needed $(LDSAN) $(LDFLAGS)
+LIBS        := $(PKG_LIBS) $(FLITE_LIBS) -lm -lpthread
 
 # Rebuild everything when the flags change (see header comment).
 FLAGS_STAMP := build/flags

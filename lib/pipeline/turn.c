@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/buf.h"
 #include "core/limits.h"
@@ -14,6 +15,8 @@
 #include "pipeline/persona.h"
 #include "pipeline/turn.h"
 #include "providers/llm.h"
+#include "resilience/breaker.h"
+#include "resilience/retry.h"
 #include "store/metrics.h"
 #include "store/turns.h"
 
@@ -146,6 +149,68 @@ record_llm(const struct turn *t, enum rose_err err, double ms)
 }
 
 /* One log line per failed provider call: status and class, never bodies. */
+static void log_llm_failure(const char *what, enum rose_err err, const struct rose_llm_result *r);
+
+/*
+ * One LLM call with the shared circuit breaker and retries (DESIGN.md §7,
+ * lib/resilience/retry.h): the breaker may refuse at once (circuit open:
+ * ROSE_ERR_UNAVAILABLE, no provider called); retryable failures are
+ * retried with backoff and full jitter, honouring Retry-After, but never
+ * past the turn's deadline and never once tokens have been streamed.
+ * Every attempt is counted in the metrics; failures are logged.
+ */
+static enum rose_err
+llm_call(struct turn *t, const char *what, struct rose_llm_opts *lo,
+         const struct rose_llm_msg *lm, size_t n, rose_llm_token_fn on_tok, void *arg,
+         struct rose_llm_result *r)
+{
+    const struct rose_config *cfg = t->o->cfg;
+    uint64_t rng = (uint64_t)rose_now_ms() ^ ((uint64_t)getpid() << 32);
+    enum rose_err err = ROSE_ERR_UNAVAILABLE;
+    int attempt, probe;
+
+    for (attempt = 0;; attempt++) {
+        double t0;
+        long delay;
+        if (rose_breaker_allow(t->o->st, "llm", cfg->breaker_recovery_seconds, rose_now_ms(),
+                               &probe) == ROSE_ERR_UNAVAILABLE) {
+            rose_logf(ROSE_LOG_WARN, "breaker_refused", "llm circuit open; %s not called", what);
+            rose_metrics_add(t->o->st, "rose_provider_calls_total", "role", "llm_refused", 1);
+            return ROSE_ERR_UNAVAILABLE;
+        }
+        lo->timeout_ms = cfg->provider_timeout_seconds * 1000;
+        if (lo->timeout_ms > time_left(t))
+            lo->timeout_ms = time_left(t) > 0 ? time_left(t) : 1;
+        rose_llm_result_free(r);
+        memset(r, 0, sizeof(*r));
+        t0 = rose_mono_ms();
+        if (on_tok != NULL)
+            err = rose_llm_stream(lo, lm, n, on_tok, arg, r);
+        else
+            err = rose_llm_complete(lo, lm, n, r);
+        t->provider_ms += rose_mono_ms() - t0;
+        record_llm(t, err, rose_mono_ms() - t0);
+        if (err == ROSE_OK) {
+            rose_breaker_success(t->o->st, "llm", rose_now_ms());
+            return ROSE_OK;
+        }
+        log_llm_failure(what, err, r);
+        if (!rose_retry_retryable(r->http_status, err)) {
+            rose_breaker_success(t->o->st, "llm", rose_now_ms()); /* it answered */
+            return err;
+        }
+        rose_breaker_failure(t->o->st, "llm", cfg->breaker_threshold, rose_now_ms());
+        if (t->tokens_sent > 0 || attempt + 1 >= cfg->retry_max_attempts)
+            return err;
+        delay = rose_retry_delay_ms(attempt, cfg->retry_base_delay_ms, cfg->retry_max_delay_ms,
+                                    r->retry_after_s, &rng);
+        if (!rose_retry_fits(delay, (long long)t->deadline, (long long)rose_mono_ms()))
+            return err; /* waiting would pass the deadline: fail now */
+        rose_metrics_add(t->o->st, "rose_provider_retries_total", "role", "llm", 1);
+        usleep((useconds_t)delay * 1000);
+    }
+}
+
 static void
 log_llm_failure(const char *what, enum rose_err err, const struct rose_llm_result *r)
 {
@@ -271,7 +336,6 @@ respond_llm(struct turn *t, char **reply)
     struct rose_llm_msg *lm = NULL;
     struct stream_ctx sc = {t};
     char *sys = NULL;
-    double t0;
     enum rose_err err;
 
     memset(&r, 0, sizeof(r));
@@ -298,17 +362,9 @@ respond_llm(struct turn *t, char **reply)
     lm[k].role = "user";
     lm[k++].content = t->o->message;
     llm_opts(t, cfg, cfg->llm_model, &lo);
-    t0 = rose_mono_ms();
-    if (t->o->on_token != NULL)
-        err = rose_llm_stream(&lo, lm, k, on_llm_token, &sc, &r);
-    else
-        err = rose_llm_complete(&lo, lm, k, &r);
-    t->provider_ms += rose_mono_ms() - t0;
-    record_llm(t, err, rose_mono_ms() - t0);
-    if (err != ROSE_OK) {
-        log_llm_failure("chat", err, &r);
+    err = llm_call(t, "chat", &lo, lm, k, t->o->on_token ? on_llm_token : NULL, &sc, &r);
+    if (err != ROSE_OK)
         goto out;
-    }
     rose_text_strip_markup(r.text);
     if (r.text[0] == '\0') {
         err = ROSE_ERR_UPSTREAM; /* nothing left to say: treat as a failure */
@@ -446,7 +502,6 @@ summary_llm(struct turn *t, struct json_object *msgs, size_t fold, char **out)
     struct rose_llm_result r;
     struct rose_buf b;
     size_t i;
-    double t0;
     enum rose_err err = ROSE_OK;
 
     memset(&r, 0, sizeof(r));
@@ -473,14 +528,8 @@ summary_llm(struct turn *t, struct json_object *msgs, size_t fold, char **out)
     lm[1].role = "user";
     lm[1].content = b.data;
     llm_opts(t, cfg, cfg->llm_small_model, &lo);
-    t0 = rose_mono_ms();
-    err = rose_llm_complete(&lo, lm, 2, &r);
-    t->provider_ms += rose_mono_ms() - t0;
-    record_llm(t, err, rose_mono_ms() - t0);
-    if (err != ROSE_OK) {
-        log_llm_failure("summary", err, &r);
+    if ((err = llm_call(t, "summary", &lo, lm, 2, NULL, NULL, &r)) != ROSE_OK)
         goto out;
-    }
     rose_text_strip_markup(r.text);
     if (strlen(r.text) > ROSE_SUMMARY_MAX) {
         size_t n = ROSE_SUMMARY_MAX;
