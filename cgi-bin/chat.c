@@ -174,6 +174,13 @@ chat(struct rose_req *req)
             goto out;
     }
     err = rose_turn_run(&to, &tr);
+    if (tr.body != NULL) {
+        struct json_object *tm, *engine;
+        if (json_object_object_get_ex(tr.body, "timings", &tm))
+            rose_req_log_field(req, "stages", json_object_get(tm));
+        if (json_object_object_get_ex(tr.body, "engine", &engine))
+            rose_req_log_field(req, "engine", json_object_get(engine));
+    }
     if (stream) {
         if (err == ROSE_OK)
             sse_event(req, "done", tr.body);

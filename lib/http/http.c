@@ -54,6 +54,7 @@ struct rose_req {
     enum rose_err fail_err;
     char fail_msg[256];
     char session[37];
+    struct json_object *log_extra; /* fields for the request's log line */
     double t0;
 };
 
@@ -156,6 +157,17 @@ rose_req_is_loopback(const struct rose_req *req)
     rose_req_client(req, ip, sizeof(ip));
     return strncmp(ip, "127.", 4) == 0 || strcmp(ip, "::1") == 0 ||
            strncmp(ip, "::ffff:127.", 11) == 0;
+}
+
+void
+rose_req_log_field(struct rose_req *req, const char *key, struct json_object *value)
+{
+    if (req->log_extra == NULL && (req->log_extra = json_object_new_object()) == NULL) {
+        json_object_put(value);
+        return;
+    }
+    if (json_object_object_add(req->log_extra, key, value) != 0)
+        json_object_put(value);
 }
 
 void
@@ -744,6 +756,7 @@ req_reset(struct rose_req *req)
         free(req->hval[i]);
     }
     json_object_put(req->json);
+    json_object_put(req->log_extra);
     rose_buf_free(&req->body);
     memset(req, 0, sizeof(*req));
 }
@@ -798,6 +811,10 @@ handle(FCGX_Request *fx, const struct rose_route *routes, size_t n)
             json_object_object_add(f, "bytes_in", json_object_new_int64(req.clen));
         if (err != ROSE_OK)
             json_object_object_add(f, "error", json_object_new_string(rose_err_code(err)));
+        if (req.log_extra != NULL) {
+            json_object_object_foreach(req.log_extra, k, v)
+                json_object_object_add(f, k, json_object_get(v));
+        }
     }
     rose_log(req.status >= 500 ? ROSE_LOG_ERROR : ROSE_LOG_INFO, "request", f);
     rose_metrics_request(app.store, req.label, req.status, (rose_mono_ms() - req.t0) / 1000.0);

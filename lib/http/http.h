@@ -94,6 +94,10 @@ const char *rose_req_client(const struct rose_req *req, char *buf, size_t len);
 /* Is the client (rose_req_client) on the loopback network? */
 int rose_req_is_loopback(const struct rose_req *req);
 
+/* Add key (copied) = value (adopted) to this request's log line, e.g. the
+ * time per stage of a turn.  Never message text. */
+void rose_req_log_field(struct rose_req *req, const char *key, struct json_object *value);
+
 /* Name the session in this request's log line. */
 void rose_req_log_session(struct rose_req *req, const char *session_id);
 

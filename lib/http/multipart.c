@@ -405,8 +405,11 @@ read_disposition(struct rose_multipart *p, char *v)
         if (*dst != NULL)
             return fail(p, ROSE_ERR_BAD_REQUEST,
                         "A form part's Content-Disposition repeats a parameter.");
-        if (!rose_utf8_valid(val, vlen))
-            return fail(p, ROSE_ERR_BAD_REQUEST, "Form field names and file names must be UTF-8.");
+        /* The line held no control character but HT; a name has none. */
+        if (!rose_utf8_valid(val, vlen) || memchr(val, '\t', vlen) != NULL)
+            return fail(p, ROSE_ERR_BAD_REQUEST,
+                        "Form field names and file names must be UTF-8 without control "
+                        "characters.");
         if ((*dst = copy_str(val, vlen)) == NULL)
             return fail(p, ROSE_ERR_NOMEM, "The server is out of memory.");
     }

@@ -716,7 +716,7 @@ log_turn(const struct turn *t, enum rose_err err)
     json_object_object_add(f, "message_bytes", json_object_new_int64((int64_t)strlen(t->o->message)));
     if (err != ROSE_OK)
         json_object_object_add(f, "error", json_object_new_string(rose_err_code(err)));
-    rose_log(err == ROSE_OK ? ROSE_LOG_INFO : ROSE_LOG_WARN, "turn", f);
+    rose_log(err == ROSE_OK ? ROSE_LOG_DEBUG : ROSE_LOG_WARN, "turn", f);
 }
 
 enum rose_err
