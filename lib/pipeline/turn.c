@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "core/buf.h"
 #include "core/limits.h"
@@ -15,8 +14,7 @@
 #include "pipeline/persona.h"
 #include "pipeline/turn.h"
 #include "providers/llm.h"
-#include "resilience/breaker.h"
-#include "resilience/retry.h"
+#include "resilience/call.h"
 #include "store/metrics.h"
 #include "store/turns.h"
 
@@ -137,93 +135,61 @@ llm_hosted(const struct rose_config *cfg)
     return info.mode == ROSE_MODE_HOSTED;
 }
 
-/* Count a provider call (role llm) and its latency. */
-static void
-record_llm(const struct turn *t, enum rose_err err, double ms)
-{
-    struct rose_role_info info;
+/* One attempt of an LLM call, for rose_resilient_call(). */
+struct llm_attempt {
+    struct turn *t;
+    struct rose_llm_opts *lo;
+    const struct rose_llm_msg *lm;
+    size_t n;
+    rose_llm_token_fn on_tok;
+    void *arg;
+    struct rose_llm_result *r;
+};
 
-    rose_config_role(t->o->cfg, ROSE_ROLE_LLM, &info);
-    rose_metrics_provider(t->o->st, "llm", info.provider,
-                          err == ROSE_OK ? "ok" : rose_err_code(err), ms / 1000.0);
+static enum rose_err
+llm_attempt(void *ctx, long timeout_ms, struct rose_attempt *a)
+{
+    struct llm_attempt *x = ctx;
+    enum rose_err err;
+
+    rose_llm_result_free(x->r);
+    memset(x->r, 0, sizeof(*x->r));
+    x->lo->timeout_ms = timeout_ms;
+    if (x->lo->connect_timeout_ms > timeout_ms)
+        x->lo->connect_timeout_ms = timeout_ms;
+    if (x->on_tok != NULL)
+        err = rose_llm_stream(x->lo, x->lm, x->n, x->on_tok, x->arg, x->r);
+    else
+        err = rose_llm_complete(x->lo, x->lm, x->n, x->r);
+    a->http_status = x->r->http_status;
+    a->retry_after_s = x->r->retry_after_s;
+    a->error_type = x->r->error_type;
+    a->no_retry = x->t->tokens_sent > 0; /* words already sent: cannot start over */
+    return err;
 }
 
-/* One log line per failed provider call: status and class, never bodies. */
-static void log_llm_failure(const char *what, enum rose_err err, const struct rose_llm_result *r);
-
-/*
- * One LLM call with the shared circuit breaker and retries (DESIGN.md §7,
- * lib/resilience/retry.h): the breaker may refuse at once (circuit open:
- * ROSE_ERR_UNAVAILABLE, no provider called); retryable failures are
- * retried with backoff and full jitter, honouring Retry-After, but never
- * past the turn's deadline and never once tokens have been streamed.
- * Every attempt is counted in the metrics; failures are logged.
- */
+/* One LLM call through the shared breaker and the retry policy. */
 static enum rose_err
 llm_call(struct turn *t, const char *what, struct rose_llm_opts *lo,
          const struct rose_llm_msg *lm, size_t n, rose_llm_token_fn on_tok, void *arg,
          struct rose_llm_result *r)
 {
-    const struct rose_config *cfg = t->o->cfg;
-    uint64_t rng = (uint64_t)rose_now_ms() ^ ((uint64_t)getpid() << 32);
-    enum rose_err err = ROSE_ERR_UNAVAILABLE;
-    int attempt, probe;
+    struct rose_role_info info;
+    struct llm_attempt x = {t, lo, lm, n, on_tok, arg, r};
+    struct rose_call c;
+    enum rose_err err;
 
-    for (attempt = 0;; attempt++) {
-        double t0;
-        long delay;
-        if (rose_breaker_allow(t->o->st, "llm", cfg->breaker_recovery_seconds, rose_now_ms(),
-                               &probe) == ROSE_ERR_UNAVAILABLE) {
-            rose_logf(ROSE_LOG_WARN, "breaker_refused", "llm circuit open; %s not called", what);
-            rose_metrics_add(t->o->st, "rose_provider_calls_total", "role", "llm_refused", 1);
-            return ROSE_ERR_UNAVAILABLE;
-        }
-        lo->timeout_ms = cfg->provider_timeout_seconds * 1000;
-        if (lo->timeout_ms > time_left(t))
-            lo->timeout_ms = time_left(t) > 0 ? time_left(t) : 1;
-        rose_llm_result_free(r);
-        memset(r, 0, sizeof(*r));
-        t0 = rose_mono_ms();
-        if (on_tok != NULL)
-            err = rose_llm_stream(lo, lm, n, on_tok, arg, r);
-        else
-            err = rose_llm_complete(lo, lm, n, r);
-        t->provider_ms += rose_mono_ms() - t0;
-        record_llm(t, err, rose_mono_ms() - t0);
-        if (err == ROSE_OK) {
-            rose_breaker_success(t->o->st, "llm", rose_now_ms());
-            return ROSE_OK;
-        }
-        log_llm_failure(what, err, r);
-        if (!rose_retry_retryable(r->http_status, err)) {
-            rose_breaker_success(t->o->st, "llm", rose_now_ms()); /* it answered */
-            return err;
-        }
-        rose_breaker_failure(t->o->st, "llm", cfg->breaker_threshold, rose_now_ms());
-        if (t->tokens_sent > 0 || attempt + 1 >= cfg->retry_max_attempts)
-            return err;
-        delay = rose_retry_delay_ms(attempt, cfg->retry_base_delay_ms, cfg->retry_max_delay_ms,
-                                    r->retry_after_s, &rng);
-        if (!rose_retry_fits(delay, (long long)t->deadline, (long long)rose_mono_ms()))
-            return err; /* waiting would pass the deadline: fail now */
-        rose_metrics_add(t->o->st, "rose_provider_retries_total", "role", "llm", 1);
-        usleep((useconds_t)delay * 1000);
-    }
-}
-
-static void
-log_llm_failure(const char *what, enum rose_err err, const struct rose_llm_result *r)
-{
-    struct json_object *f = json_object_new_object();
-
-    if (f != NULL) {
-        json_object_object_add(f, "call", json_object_new_string(what));
-        json_object_object_add(f, "error", json_object_new_string(rose_err_code(err)));
-        json_object_object_add(f, "upstream_status", json_object_new_int(r->http_status));
-        if (r->error_type[0])
-            json_object_object_add(f, "upstream_error", json_object_new_string(r->error_type));
-    }
-    rose_log(ROSE_LOG_WARN, "provider_failed", f);
+    rose_config_role(t->o->cfg, ROSE_ROLE_LLM, &info);
+    memset(&c, 0, sizeof(c));
+    c.cfg = t->o->cfg;
+    c.st = t->o->st;
+    c.role = "llm";
+    c.provider = info.provider;
+    c.what = what;
+    c.deadline_ms = t->deadline;
+    err = rose_resilient_call(&c, llm_attempt, &x);
+    t->provider_ms += c.provider_ms;
+    return err;
 }
 
 /* ------------------------------------------------------------- nodes */
