@@ -34,6 +34,7 @@ static const struct {
     [ROSE_ERR_UNAVAILABLE] = {"service_unavailable", 503, "A service Rose relies on is unavailable right now."},
     [ROSE_ERR_TIMEOUT] = {"timeout", 504, "That took too long. Please try again."},
     [ROSE_ERR_PARSE] = {"internal_error", 500, "Something went wrong on our side. Please try again."},
+    [ROSE_ERR_RANGE] = {"range_not_satisfiable", 416, "That part of the file does not exist."},
 };
 
 static int

@@ -36,6 +36,7 @@ enum rose_err {
     ROSE_ERR_UNAVAILABLE,   /* a provider is down or its circuit is open */
     ROSE_ERR_TIMEOUT,       /* a deadline passed */
     ROSE_ERR_PARSE,         /* a parser met malformed input (internal data) */
+    ROSE_ERR_RANGE,         /* a byte range outside the resource */
     ROSE_ERR__MAX
 };
 

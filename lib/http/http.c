@@ -655,7 +655,8 @@ server_error(const struct rose_req *req)
     } map[] = {
         {400, ROSE_ERR_BAD_REQUEST}, {401, ROSE_ERR_UNAUTHORIZED}, {403, ROSE_ERR_FORBIDDEN},
         {404, ROSE_ERR_NOT_FOUND},   {405, ROSE_ERR_METHOD},       {411, ROSE_ERR_LENGTH_REQUIRED},
-        {413, ROSE_ERR_TOO_LARGE},   {415, ROSE_ERR_MEDIA_TYPE},   {503, ROSE_ERR_UNAVAILABLE},
+        {413, ROSE_ERR_TOO_LARGE},   {415, ROSE_ERR_MEDIA_TYPE},   {416, ROSE_ERR_RANGE},
+        {503, ROSE_ERR_UNAVAILABLE},
         {504, ROSE_ERR_TIMEOUT},
     };
     const char *rs = rose_req_env(req, "REDIRECT_STATUS");

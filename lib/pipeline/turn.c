@@ -695,7 +695,8 @@ rose_turn_run(const struct rose_turn_opts *o, struct rose_turn_result *res)
     memset(&t, 0, sizeof(t));
     t.o = o;
     t.t0 = rose_mono_ms();
-    t.deadline = t.t0 + (double)o->cfg->workflow_timeout_seconds * 1000.0;
+    t.deadline = (o->started_ms > 0 ? o->started_ms : t.t0) +
+                 (double)o->cfg->workflow_timeout_seconds * 1000.0;
     if ((err = rose_checkpoint_latest(o->st, o->session_id, &t.state, t.parent)) != ROSE_OK)
         return err;
     if (t.state == NULL && (t.state = json_object_new_object()) == NULL)

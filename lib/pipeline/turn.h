@@ -39,6 +39,8 @@ struct rose_turn_opts {
     const char *idem_key; /* claimed by the caller, or NULL */
     rose_turn_token_fn on_token; /* NULL: no streaming */
     void *token_arg;
+    double started_ms; /* monotonic ms the request began (0: now); the turn's
+                          deadline is WORKFLOW_TIMEOUT_SECONDS after it */
 };
 
 struct rose_turn_result {

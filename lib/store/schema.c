@@ -109,6 +109,9 @@ static const char *const migrations[] = {
     "  count    INTEGER NOT NULL,"
     "  PRIMARY KEY (name, labels)"
     ");",
+
+    /* 4: voice turns that heard only silence, in a row (reset by speech) */
+    "ALTER TABLE sessions ADD COLUMN silent_turns INTEGER NOT NULL DEFAULT 0;",
 };
 
 size_t

@@ -46,6 +46,7 @@ static const struct {
     {ROSE_ERR_UNAVAILABLE, 503, "service_unavailable"},
     {ROSE_ERR_TIMEOUT, 504, "timeout"},
     {ROSE_ERR_PARSE, 500, "internal_error"},
+    {ROSE_ERR_RANGE, 416, "range_not_satisfiable"},
 };
 
 #define NCASES (sizeof(err_cases) / sizeof(err_cases[0]))
