@@ -26,7 +26,7 @@ DEB_RUN  := gcc make pkg-config libc6-dev libfcgi-dev libcurl4-openssl-dev \
 	    libsqlite3-dev libjson-c-dev uuid-dev lighttpd sqlite3 curl \
 	    libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us flite1-dev
 DEB_TEST := $(DEB_RUN) apache2 libapache2-mod-fcgid jq python3 chromium \
-	    clang procps prometheus
+	    clang procps prometheus flite sox
 
 CFLAGS_STD := -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Ilib
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
