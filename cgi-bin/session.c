@@ -11,8 +11,12 @@
  * token once.  An unknown token is 401; another user's session is 404, the
  * same answer as a session that does not exist.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "ops/audiodir.h"
 #include "rose.h"
 #include "store/turns.h"
 
@@ -126,6 +130,63 @@ get(struct rose_req *req)
     return rose_reply_json(req, 200, o);
 }
 
+/*
+ * Delete a session with everything under it: checkpoints and messages
+ * cascade; audio rows are deleted in the same transaction, and their files
+ * removed once it has committed (a crash in between leaves orphan files,
+ * which rose-audio-cleanup removes).
+ */
+static enum rose_err
+delete_with_audio(struct rose_req *req, struct rose_store *st, const char *id,
+                  const char *user_id)
+{
+    const struct rose_config *cfg = rose_req_config(req);
+    sqlite3_stmt *s = NULL;
+    char (*ids)[37] = NULL;
+    size_t n = 0, i;
+    enum rose_err err;
+    int dirfd = -1;
+
+    if ((err = rose_store_begin(st)) != ROSE_OK)
+        return err;
+    if ((err = rose_store_prepare(st,
+                                  "DELETE FROM audio WHERE session_id = ?1 AND EXISTS (SELECT 1 "
+                                  "FROM sessions WHERE id = ?1 AND user_id = ?2) RETURNING id",
+                                  &s)) != ROSE_OK)
+        goto out;
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, user_id, -1, SQLITE_STATIC);
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        void *p = realloc(ids, (n + 1) * sizeof(*ids));
+        const unsigned char *aid = sqlite3_column_text(s, 0);
+        if (p == NULL) {
+            err = ROSE_ERR_NOMEM;
+            goto out;
+        }
+        ids = p;
+        snprintf(ids[n++], 37, "%s", aid ? (const char *)aid : "");
+    }
+    sqlite3_finalize(s);
+    s = NULL;
+    if ((err = rose_session_delete(st, id, user_id)) != ROSE_OK ||
+        (err = rose_store_commit(st)) != ROSE_OK)
+        goto out;
+    if (n > 0 && rose_audiodir_open(cfg->data_dir, &dirfd) == ROSE_OK && dirfd >= 0) {
+        long files = 0;
+        long long bytes = 0;
+        for (i = 0; i < n; i++)
+            if (rose_audiodir_id_valid(ids[i]))
+                rose_audiodir_remove(dirfd, ids[i], 0, &files, &bytes);
+        close(dirfd);
+    }
+out:
+    sqlite3_finalize(s);
+    if (err != ROSE_OK)
+        rose_store_rollback(st);
+    free(ids);
+    return err;
+}
+
 static enum rose_err
 del(struct rose_req *req)
 {
@@ -138,7 +199,7 @@ del(struct rose_req *req)
     rose_req_log_session(req, id);
     if ((err = rose_req_store(req, &st)) != ROSE_OK || (err = caller(req, st, user_id)) != ROSE_OK)
         return err;
-    if ((err = rose_session_delete(st, id, user_id)) != ROSE_OK)
+    if ((err = delete_with_audio(req, st, id, user_id)) != ROSE_OK)
         return rose_fail(req, err, err == ROSE_ERR_NOT_FOUND ? "No such session." : NULL);
     return rose_reply_empty(req, 204);
 }
