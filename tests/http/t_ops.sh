@@ -77,7 +77,8 @@ req GET /api/v1/health/qdrant
 json_is .service vector_store "seed alias qdrant is the vector store"
 json_is .status ok "embedded SQLite vector store ok"
 req GET /api/v1/health/database
-json_is .schema_version 3 "database reports its schema version"
+json_is .schema_version "$(db 'PRAGMA user_version')" "database reports its schema version"
+[ "$(json .schema_version)" -ge 4 ]; check $? "the schema is migrated (version $(json .schema_version))"
 req GET /api/v1/health/teapot
 error_is 404 not_found "unknown service"
 grep -q good-key "$T_DIR/error.log"; [ $? -ne 0 ]; check $? "keys never in the log"
