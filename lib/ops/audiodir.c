@@ -33,7 +33,8 @@ rose_audiodir_open(const char *data_dir, int *dirfd)
     }
     if (fd < 0) {
         rose_logf(ROSE_LOG_ERROR, "audio_dir", "cannot open %s: %s", path,
-                  errno == ELOOP ? "it is a symbolic link" : strerror(errno));
+                  errno == ELOOP || errno == ENOTDIR ? "not a folder, or a symbolic link"
+                                                     : strerror(errno));
         return ROSE_ERR_IO;
     }
     *dirfd = fd;
@@ -95,8 +96,7 @@ rose_audiodir_has_file(int dirfd, const char *id)
 }
 
 enum rose_err
-rose_audiodir_remove_name(int dirfd, const char *name, int dry_run, int *removed,
-                          long long *bytes)
+rose_audiodir_remove_name(int dirfd, const char *name, int dry_run, int *removed, long long *bytes)
 {
     struct stat st;
 

@@ -44,9 +44,10 @@ enum rose_err rose_audiodir_remove(int dirfd, const char *id, int dry_run, long 
                                    long long *bytes);
 
 /*
- * Remove the one regular file name (already checked by the caller) and add
- * its size to *bytes; with dry_run only count.  Returns ROSE_OK also when the
- * name vanished meanwhile (then nothing is counted: *removed is 0, else 1).
+ * Remove name if it is a regular file (a link or anything else is left
+ * alone) and add its size to *bytes; with dry_run only count.  *removed is 1
+ * when it was (or would be) removed, else 0; a name that does not exist or
+ * vanished meanwhile is not an error.  ROSE_ERR_IO (logged) when unlink fails.
  */
 enum rose_err rose_audiodir_remove_name(int dirfd, const char *name, int dry_run, int *removed,
                                         long long *bytes);

@@ -72,8 +72,7 @@ parse_args(struct rose_job *job, int argc, char **argv, const char **conf)
             job->status = ROSE_JOB_EXIT_USAGE;
             return 0;
         }
-        lo[n++] = (struct option){spec->opts[i].name, required_argument, NULL,
-                                  OPT_BASE + (int)i};
+        lo[n++] = (struct option){spec->opts[i].name, required_argument, NULL, OPT_BASE + (int)i};
     }
     optind = 1;
     while ((c = getopt_long(argc, argv, "c:nh", lo, NULL)) != -1) {
@@ -154,8 +153,8 @@ take_lock(struct rose_job *job)
     }
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
         int busy = errno == EWOULDBLOCK;
-        rose_logf(busy ? ROSE_LOG_WARN : ROSE_LOG_ERROR, "job_lock", "%s: %s: %s",
-                  job->spec->name, path, busy ? "held by another run" : strerror(errno));
+        rose_logf(busy ? ROSE_LOG_WARN : ROSE_LOG_ERROR, "job_lock", "%s: %s: %s", job->spec->name,
+                  path, busy ? "held by another run" : strerror(errno));
         if (!busy || busy_fails(job))
             rose_job_error(job);
         snprintf(text, sizeof(text), "%s (lock %s); nothing done",
@@ -195,6 +194,12 @@ rose_job_start(struct rose_job *job, const struct rose_job_spec *spec, int argc,
     rose_log_set_level(job->cfg->log_level);
     if (!take_lock(job))
         return 0;
+    if (job->dry_run && access(job->cfg->database_path, F_OK) != 0) {
+        /* Opening would create it: a dry run changes nothing. */
+        summary(job, "no database yet; nothing to do");
+        job->status = ROSE_JOB_EXIT_OK;
+        return 0;
+    }
     if (rose_store_open(job->cfg->database_path, &job->st) != ROSE_OK) {
         /* rose_store_open() has logged why. */
         rose_job_error(job);
@@ -208,6 +213,26 @@ rose_job_start(struct rose_job *job, const struct rose_job_spec *spec, int argc,
     rose_job_log(job, ROSE_LOG_INFO, "job_start", f);
     job->status = ROSE_JOB_EXIT_OK;
     return 1;
+}
+
+enum rose_err
+rose_job_begin(struct rose_job *job)
+{
+    return job->dry_run ? rose_store_exec(job->st, "BEGIN") : rose_store_begin(job->st);
+}
+
+enum rose_err
+rose_job_commit(struct rose_job *job)
+{
+    enum rose_err err;
+
+    if (job->dry_run) {
+        rose_store_rollback(job->st);
+        return ROSE_OK;
+    }
+    if ((err = rose_store_commit(job->st)) != ROSE_OK)
+        rose_store_rollback(job->st);
+    return err;
 }
 
 void
@@ -240,8 +265,8 @@ rose_job_end(struct rose_job *job, const char *fmt, ...)
             json_object_object_add(f, "ms", json_object_new_int64(rose_now_ms() - job->start_ms));
             json_object_object_add(f, "status", json_object_new_int(status));
         }
-        rose_job_log(job, status == ROSE_JOB_EXIT_OK ? ROSE_LOG_INFO : ROSE_LOG_ERROR,
-                     "job_done", f);
+        rose_job_log(job, status == ROSE_JOB_EXIT_OK ? ROSE_LOG_INFO : ROSE_LOG_ERROR, "job_done",
+                     f);
     }
     rose_store_close(job->st);
     job->st = NULL;

@@ -39,7 +39,10 @@
  * sleeping get the lock before the job takes it again. */
 #define ROSE_JOB_BATCH_PAUSE_MS 20
 
-enum rose_job_exit { ROSE_JOB_EXIT_OK = 0, ROSE_JOB_EXIT_FAIL = 1, ROSE_JOB_EXIT_USAGE = 2 };
+/* Exit statuses (see the top of this file). */
+#define ROSE_JOB_EXIT_OK 0
+#define ROSE_JOB_EXIT_FAIL 1
+#define ROSE_JOB_EXIT_USAGE 2
 
 /* A long option with one argument, e.g. {"restore", "FILE", "restore ...", 1}. */
 struct rose_job_opt {
@@ -51,8 +54,8 @@ struct rose_job_opt {
 };
 
 struct rose_job_spec {
-    const char *name;  /* "rose-audio-cleanup": logs, lock file, summary */
-    const char *about; /* one line for -h */
+    const char *name;                /* "rose-audio-cleanup": logs, lock file, summary */
+    const char *about;               /* one line for -h */
     const struct rose_job_opt *opts; /* NULL, or ended by {NULL} */
 };
 
@@ -62,8 +65,8 @@ struct rose_job {
     struct rose_store *st;
     int dry_run;
     const char *opt[ROSE_JOB_OPTS_MAX]; /* argument of spec->opts[i], or NULL */
-    long errors; /* failures so far; any makes the exit status 1 */
-    int status;  /* exit status when rose_job_start() said stop */
+    long errors;                        /* failures so far; any makes the exit status 1 */
+    int status;                         /* exit status so far (set by rose_job_start()) */
     int lock_fd;
     long long start_ms;
 };
@@ -76,19 +79,33 @@ struct rose_job {
  * main() should return rose_job_end(job, NULL): after -h (status 0), bad
  * arguments or configuration (message on stderr, status 2), the lock held by
  * another run (summary "already running", status 0 or, with a busy_fails
- * option, 1), or no lock file or store (logged, status 1).  Either way call
+ * option, 1), a dry run with no database file (opening would create it;
+ * status 0), or no lock file or store (logged, status 1).  Either way call
  * rose_job_end() exactly once.  job->opt[] point into argv.
  */
 int rose_job_start(struct rose_job *job, const struct rose_job_spec *spec, int argc, char **argv);
+
+/*
+ * Open the transaction of one batch: BEGIN IMMEDIATE (writers never upgrade a
+ * read), or in a dry run a plain BEGIN, which takes no write lock so a dry
+ * run never makes a worker wait.  Logs on failure.
+ */
+enum rose_err rose_job_begin(struct rose_job *job);
+
+/* End it: COMMIT, or ROLLBACK in a dry run.  On failure the transaction is
+ * rolled back (logged). */
+enum rose_err rose_job_commit(struct rose_job *job);
 
 /* Count one failure the caller has logged; the exit status becomes 1. */
 void rose_job_error(struct rose_job *job);
 
 /*
  * Finish: print the summary line "<name>: [dry run: ]<fmt...>; N errors" on
- * stdout (none when fmt is NULL), log a "job_done" line with the duration,
- * release the lock, close the store and free the configuration.  Returns the
- * exit status for main().
+ * stdout and log a "job_done" line with the duration (neither when fmt is
+ * NULL: after rose_job_start() said stop, it has said what there was to
+ * say), then release the lock, close the store and free the configuration.
+ * Returns the exit status for main(): job->status, or 1 if any error was
+ * counted.
  */
 int rose_job_end(struct rose_job *job, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
