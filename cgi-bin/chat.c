@@ -72,7 +72,7 @@ idem_key(struct rose_req *req, const char **key)
     size_t i, n;
 
     *key = NULL;
-    if (k == NULL)
+    if (k == NULL || *k == '\0') /* lighttpd drops an empty header; Apache passes it */
         return ROSE_OK;
     n = strlen(k);
     for (i = 0; i < n; i++)
@@ -174,6 +174,8 @@ chat(struct rose_req *req)
             goto out;
     }
     err = rose_turn_run(&to, &tr);
+    if (tr.body != NULL && key != NULL)
+        rose_idem_finish(st, s.id, key, tr.body); /* replays get exactly this answer */
     if (tr.body != NULL) {
         struct json_object *tm, *engine;
         if (json_object_object_get_ex(tr.body, "timings", &tm))

@@ -253,6 +253,14 @@ out:
 }
 
 void
+rose_idem_finish(struct rose_store *st, const char *session_id, const char *key,
+                 struct json_object *body)
+{
+    exec_bind(st, "UPDATE idempotency SET body = ?3 WHERE session_id = ?1 AND key = ?2",
+              session_id, key, to_json(body), 0);
+}
+
+void
 rose_idem_release(struct rose_store *st, const char *session_id, const char *key)
 {
     exec_bind(st, "DELETE FROM idempotency WHERE session_id = ?1 AND key = ?2 AND status = 0",

@@ -65,6 +65,12 @@ enum rose_err rose_idem_claim(struct rose_store *st, const char *session_id, con
                               const char *route, long long stale_ms,
                               struct json_object **replay);
 
+/* Replace the stored answer of a finished turn by its final form (with the
+ * whole turn's timings); best effort — until then the answer stored with
+ * the turn is replayed. */
+void rose_idem_finish(struct rose_store *st, const char *session_id, const char *key,
+                      struct json_object *body);
+
 /* Give up a claim whose turn failed, so a retry can run it. */
 void rose_idem_release(struct rose_store *st, const char *session_id, const char *key);
 

@@ -112,8 +112,12 @@ db() {
 }
 
 # A fingerprint of every stored row, to prove a bad request changed nothing.
+# Rate-limit windows and metrics change with every request by design, so
+# they are left out.
 db_fingerprint() {
-    sqlite3 -batch "$T_DIR/data/rose.db" .dump 2>/dev/null | grep -v '^PRAGMA' | sha256sum | cut -d' ' -f1
+    sqlite3 -batch "$T_DIR/data/rose.db" .dump 2>/dev/null | grep -v '^PRAGMA' |
+        grep -vE '^INSERT INTO (rate_limits|metric_counters|metric_histograms) ' |
+        sha256sum | cut -d' ' -f1
 }
 
 # Start a session; sets SID, UID_, TOKEN.
@@ -222,4 +226,74 @@ db_user_fingerprint() {
                    AND name NOT LIKE 'metric\_%' ESCAPE '\' ORDER BY name"); do
         sqlite3 -batch "$T_DIR/data/rose.db" ".dump $t" 2>/dev/null
     done | grep -v '^PRAGMA' | sha256sum | cut -d' ' -f1
+}
+
+# ---- voice (t_voice*.sh) ---------------------------------------------------
+#
+#   voice SID FILE [curl args]   POST /api/v1/voice/process with FILE as the
+#                                audio part, named recording.webm as the
+#                                original web app names it (any format)
+#   audio_files                  files under DATA_DIR/audio and tts-cache
+#   start_fake_speech [ARGS]     starts tests/fakes/fake_speech.py with ARGS;
+#                                sets SPORT; stops it and the fake LLM on exit
+#                                (call it after start_fake_llm, whose trap
+#                                would replace this one)
+#   speech_script JSON / speech_requests / speech_reset   as fake_script ...
+#   speech_calls ROUTE           requests the fake received on ROUTE:
+#                                transcriptions | elevenlabs | speech
+
+voice() {
+    local sid=$1 file=$2
+    shift 2
+    req POST /api/v1/voice/process -F "audio=@$file;filename=recording.webm" \
+        -F "session_id=$sid" "$@"
+}
+
+audio_files() {
+    find "$T_DIR/data/audio" "$T_DIR/data/tts-cache" -type f 2>/dev/null | wc -l
+}
+
+SPEECH_PID=
+SPORT=
+
+start_fake_speech() {
+    local i=0
+    rm -f "$T_DIR/speech.port"
+    python3 "$ROSE_TOP/tests/fakes/fake_speech.py" --port 0 --port-file "$T_DIR/speech.port" \
+        "$@" 2> "$T_DIR/speech.log" &
+    SPEECH_PID=$!
+    trap 'stop_fake_speech; stop_fake_llm' EXIT
+    while [ ! -s "$T_DIR/speech.port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+    [ -s "$T_DIR/speech.port" ] || return 1
+    SPORT=$(cat "$T_DIR/speech.port")
+}
+
+stop_fake_speech() {
+    [ -n "$SPEECH_PID" ] || return 0
+    kill "$SPEECH_PID" 2>/dev/null
+    wait "$SPEECH_PID" 2>/dev/null
+    SPEECH_PID=
+}
+
+speech_script() {
+    curl -s -o /dev/null -w '%{http_code}' --data-binary "$1" \
+        "http://127.0.0.1:$SPORT/_fake/script" | grep -qx 200
+}
+
+speech_requests() {
+    curl -s "http://127.0.0.1:$SPORT/_fake/requests"
+}
+
+speech_reset() {
+    curl -s -o /dev/null -X POST "http://127.0.0.1:$SPORT/_fake/reset"
+}
+
+speech_calls() {
+    local re
+    case $1 in
+    transcriptions) re='/audio/transcriptions$' ;;
+    elevenlabs) re='^/v1/text-to-speech/' ;;
+    speech) re='/audio/speech$' ;;
+    esac
+    speech_requests | jq --arg re "$re" '[.[] | select(.path | test($re))] | length'
 }
