@@ -16,10 +16,13 @@ DESTDIR ?=
 PORT    ?= 8080
 CC      ?= cc
 
-PKGS := fcgi libcurl sqlite3 json-c uuid pocketsphinx sphinxbase
-# Flite has no pkg-config file: its libraries, voice slt and the English
-# lexicon, are named here.
-FLITE_LIBS := -lflite_cmu_us_slt -lflite_usenglish -lflite_cmulex -lflite
+PKGS := fcgi libcurl sqlite3 json-c uuid
+# The offline speech engines.  Not `pkg-config --cflags pocketsphinx`: it
+# puts sphinxbase's err.h ahead of glibc's <err.h>; only this directory is
+# needed.  Flite has no pkg-config file: voice slt and the English lexicon.
+SPEECH_CFLAGS := -I$(shell pkg-config --variable=includedir pocketsphinx 2>/dev/null)/pocketsphinx
+SPEECH_LIBS   := $(shell pkg-config --libs pocketsphinx 2>/dev/null) \
+		 -lflite_cmu_us_slt -lflite_usenglish -lflite_cmulex -lflite
 
 # Debian packages: to build and serve, and the extra ones the tests need.
 DEB_RUN  := gcc make pkg-config libc6-dev libfcgi-dev libcurl4-openssl-dev \
@@ -47,9 +50,9 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 ALL_CFLAGS  := $(CFLAGS_STD) $(OPT) $(WARN) -fstack-protector-strong \
-	       -MMD -MP $(PKG_CFLAGS) $(CFLAGS)
+	       -MMD -MP $(PKG_CFLAGS) $(SPEECH_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS := -Wl,--as-needed $(LDSAN) $(LDFLAGS)
-LIBS        := $(PKG_LIBS) $(FLITE_LIBS) -lm -lpthread
+LIBS        := $(PKG_LIBS) $(SPEECH_LIBS) -lm -lpthread
 
 # Rebuild everything when the flags change (see header comment).
 FLAGS_STAMP := build/flags
@@ -109,7 +112,7 @@ fuzz: $(FUZZ_BIN)
 build/fuzz/%: tests/fuzz/%.c $(LIB_SRC)
 	@mkdir -p $(@D)
 	clang $(CFLAGS_STD) -O1 -g -fsanitize=fuzzer,address,undefined \
-	  $(PKG_CFLAGS) -o $@ $< $(LIB_SRC) $(LIBS)
+	  $(PKG_CFLAGS) $(SPEECH_CFLAGS) -o $@ $< $(LIB_SRC) $(LIBS)
 
 check-tests: all $(UNIT_BIN) $(FUZZ_REPLAY) $(BENCH_BIN)
 
