@@ -248,7 +248,7 @@ speak(struct rose_req *req, struct rose_store *st, const char *session_id, const
         err = rose_resilient_call(&c, tts_attempt, &x);
         *provider_ms += c.provider_ms;
         if (err == ROSE_OK) {
-            rose_tts_cache_put(cfg->data_dir, key, mime, x.r.audio, x.r.len);
+            rose_tts_cache_put(cfg->data_dir, user_id, key, mime, x.r.audio, x.r.len);
             err = rose_audio_save(st, cfg->data_dir, session_id, user_id, mime, x.r.audio,
                                   x.r.len, id);
         }
@@ -263,7 +263,7 @@ speak(struct rose_req *req, struct rose_store *st, const char *session_id, const
     }
     if ((err = rose_tts_flite_speak(text, &wav, &wav_len)) != ROSE_OK)
         return err;
-    rose_tts_cache_put(cfg->data_dir, key, mime, wav, wav_len);
+    rose_tts_cache_put(cfg->data_dir, user_id, key, mime, wav, wav_len);
     err = rose_audio_save(st, cfg->data_dir, session_id, user_id, mime, wav, wav_len, id);
     free(wav);
     return err;

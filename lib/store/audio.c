@@ -212,6 +212,24 @@ rose_tts_cache_key(const char *provider, const char *voice, const char *model,
     rose_hex(h, sizeof(h), key);
 }
 
+/* The cache folder of a user: DATA_DIR/tts-cache/<user_id> (created). */
+static int
+open_user_cache(const char *data_dir, const char *user_id)
+{
+    char sub[64];
+
+    if (user_id == NULL || !rose_uuid_valid(user_id))
+        return -1;
+    {
+        int top = open_subdir(data_dir, "tts-cache");
+        if (top < 0)
+            return -1;
+        close(top);
+    }
+    snprintf(sub, sizeof(sub), "tts-cache/%s", user_id);
+    return open_subdir(data_dir, sub);
+}
+
 enum rose_err
 rose_tts_cache_take(struct rose_store *st, const char *data_dir, const char *key,
                     const char *mime, const char *session_id, const char *user_id, char id[37])
@@ -225,7 +243,7 @@ rose_tts_cache_take(struct rose_store *st, const char *data_dir, const char *key
     if (ext == NULL)
         return ROSE_ERR_INTERNAL;
     snprintf(from, sizeof(from), "%s.%s", key, ext);
-    if ((cfd = open_subdir(data_dir, "tts-cache")) < 0 ||
+    if ((cfd = open_user_cache(data_dir, user_id)) < 0 ||
         fstatat(cfd, from, &stt, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(stt.st_mode))
         goto out;
     if ((afd = open_subdir(data_dir, "audio")) < 0) {
@@ -251,14 +269,14 @@ out:
 }
 
 void
-rose_tts_cache_put(const char *data_dir, const char *key, const char *mime, const void *data,
-                   size_t len)
+rose_tts_cache_put(const char *data_dir, const char *user_id, const char *key, const char *mime,
+                   const void *data, size_t len)
 {
     const char *ext = rose_audio_ext(mime);
     char name[96], tmp[112];
     int cfd;
 
-    if (ext == NULL || (cfd = open_subdir(data_dir, "tts-cache")) < 0)
+    if (ext == NULL || (cfd = open_user_cache(data_dir, user_id)) < 0)
         return;
     snprintf(name, sizeof(name), "%s.%s", key, ext);
     snprintf(tmp, sizeof(tmp), ".%s.%ld", name, (long)getpid());

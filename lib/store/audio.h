@@ -2,8 +2,10 @@
  * audio.h — Rose's audio files: DATA_DIR/audio/<uuid>.<wav|mp3>, mode 0600,
  * indexed in the audio table with their session and user (lib/ops/audiodir.h
  * has the naming rules the cron jobs rely on), and the TTS cache
- * DATA_DIR/tts-cache/<sha256>.<ext>, from which a repeated phrase is
- * hard-linked into a new audio file without calling any provider.
+ * DATA_DIR/tts-cache/<user_id>/<sha256>.<ext>, from which a phrase the user
+ * heard before is hard-linked into a new audio file without calling any
+ * provider.  The cache is per user because Rose's words may hold the
+ * person's name: erasing a user removes their folder.
  *
  * Invariants: a file is written completely (O_EXCL, then fsync) before its
  * row is committed, so a row never names a partial file; a file without a
@@ -56,8 +58,8 @@ enum rose_err rose_tts_cache_take(struct rose_store *st, const char *data_dir, c
                                   const char *mime, const char *session_id, const char *user_id,
                                   char id[37]);
 
-/* Remember data as the sound of key (best effort: failures are logged). */
-void rose_tts_cache_put(const char *data_dir, const char *key, const char *mime, const void *data,
-                        size_t len);
+/* Remember data as the sound of key for user_id (best effort). */
+void rose_tts_cache_put(const char *data_dir, const char *user_id, const char *key,
+                        const char *mime, const void *data, size_t len);
 
 #endif
