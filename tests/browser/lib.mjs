@@ -77,9 +77,9 @@ export async function runTest(name, body, { timeoutMs = 120_000 } = {}) {
 // ---- browser ----------------------------------------------------------------------------
 
 // Starts Chromium with a fresh temporary profile (so localStorage starts empty). Every page
-// of the context is watched (see problemsOf). Returns {context, close}; close() also removes
-// the profile.
-export async function launch({ viewport = DESKTOP } = {}) {
+// of the context is watched (see problemsOf). args: more Chromium switches (a fake
+// microphone, say). Returns {context, close}; close() also removes the profile.
+export async function launch({ viewport = DESKTOP, args = [] } = {}) {
     if (!fs.existsSync(CHROMIUM)) {
         throw new Error(`${CHROMIUM} not found: run tests/browser/setup.sh (apt-get install chromium)`);
     }
@@ -101,6 +101,7 @@ export async function launch({ viewport = DESKTOP } = {}) {
             '--disable-component-update',
             '--disable-sync',
             '--disable-dev-shm-usage',
+            ...args,
         ],
     });
     context.setDefaultTimeout(15_000);

@@ -232,3 +232,62 @@ export async function sendChat({ sessionId, message, token, onToken = () => {}, 
     if (!seen) return plain();
     throw new ApiError(0, 'stream_cut', '', { requestId });
 }
+
+// Only same-origin paths are played: the server hands out /api/v1/voice/audio/... URLs.
+function localPath(value) {
+    return typeof value === 'string' && /^\/(?!\/)/.test(value) ? value : '';
+}
+
+// One voice turn: POST /voice/process with the recording (a WAV Blob) as the "audio" part.
+// Resolves with {transcript, text, audioUrl, durationMs, timings}: what Rose heard, her
+// reply, and where her spoken reply can be fetched ('' if it could not be made). The turn
+// is not retried here: the server may have run it, and the page offers "Send again".
+// timeoutMs ends a request that hangs (an ApiError with status 504, code "timeout").
+export async function sendVoice({ sessionId, audio, token, signal, timeoutMs = 120_000 }) {
+    const form = new FormData();
+    form.append('session_id', sessionId);
+    form.append('audio', audio, 'recording.wav');
+
+    const ctrl = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+        timedOut = true;
+        ctrl.abort();
+    }, timeoutMs);
+    const stop = () => ctrl.abort();
+    if (signal) signal.addEventListener('abort', stop, { once: true });
+    try {
+        let res;
+        try {
+            // No Content-Type here: the browser writes it with the multipart boundary.
+            res = await fetch(`${API_BASE}/voice/process`, {
+                method: 'POST', headers: headersFor(token), body: form, signal: ctrl.signal, cache: 'no-store',
+            });
+        } catch (err) {
+            if (timedOut) throw new ApiError(504, 'timeout', '');
+            if (isAbort(err)) throw err;
+            throw networkError();
+        }
+        if (!res.ok) throw await errorFrom(res);
+        let data;
+        try {
+            data = await readJson(res);
+        } catch (err) {
+            if (timedOut) throw new ApiError(504, 'timeout', '');
+            throw err;
+        }
+        if (!data || typeof data.text !== 'string') {
+            throw new ApiError(res.status, 'bad_response', '', { requestId: res.headers.get('X-Request-ID') || '' });
+        }
+        return {
+            transcript: typeof data.transcript === 'string' ? data.transcript : '',
+            text: data.text,
+            audioUrl: localPath(data.audio_url),
+            durationMs: Number(data.duration_ms) || 0,
+            timings: data.timings || {},
+        };
+    } finally {
+        clearTimeout(timer);
+        if (signal) signal.removeEventListener('abort', stop);
+    }
+}

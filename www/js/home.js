@@ -1,8 +1,8 @@
-// home.js: the home page, which is the voice page. The recorder arrives with the voice
-// issue; until then the talk control stays disabled and says so, and the page shows how
-// Rose's services are doing.
+// home.js: the home page, which is the voice page: the talk control and conversation
+// (voice.js), and a card showing how Rose's services are doing.
 
 import { initNav, onHealth } from './nav.js';
+import { startVoice } from './voice.js';
 
 const SERVICE_NAMES = {
     database: 'Memory store',
@@ -50,3 +50,4 @@ function renderHealth(summary, health) {
 
 initNav();
 onHealth(renderHealth);
+startVoice();
