@@ -74,10 +74,12 @@ struct rose_config {
     char *embeddings_api_key;
     char *embeddings_model;
     long embeddings_dim;
+    char *embeddings_model_path; /* the local embedder's model file */
     char *vector_store; /* sqlite | qdrant */
     char *qdrant_url;
     char *qdrant_api_key;
     /* memory */
+    char *long_term_memory; /* on | off */
     long memory_top_k;
     double memory_duplicate_threshold;
     long summary_trigger;

@@ -53,7 +53,7 @@ kill_mid_turn() {
 start_fake_llm || { not_ok "the fake LLM starts"; finish; }
 # WORKFLOW_TIMEOUT_SECONDS also says when an idempotency claim of a dead worker
 # may be taken over; keep it short so the test can see both sides of it.
-start_server "LLM_BASE_URL=$FAKE_URL" LLM_API_KEY=test-key WORKFLOW_TIMEOUT_SECONDS=5 ||
+start_server LONG_TERM_MEMORY=off "LLM_BASE_URL=$FAKE_URL" LLM_API_KEY=test-key WORKFLOW_TIMEOUT_SECONDS=5 ||
     { not_ok "server starts"; finish; }
 new_session
 for m in "My name is Sarah" "My mother passed away last spring" "I keep thinking about mom"; do

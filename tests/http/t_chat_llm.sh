@@ -111,7 +111,7 @@ retry_case() {
 # being asked at all: lib/resilience has its own tests).
 ATTEMPTS=2
 start_fake_llm || { not_ok "the fake LLM starts"; finish; }
-start_server "LLM_BASE_URL=$FAKE_URL" LLM_API_KEY=test-key PROVIDER_TIMEOUT_SECONDS=2 \
+start_server LONG_TERM_MEMORY=off "LLM_BASE_URL=$FAKE_URL" LLM_API_KEY=test-key PROVIDER_TIMEOUT_SECONDS=2 \
     RETRY_MAX_ATTEMPTS=$ATTEMPTS RETRY_BASE_DELAY_MS=0 CIRCUIT_BREAKER_FAILURE_THRESHOLD=1000 ||
     { not_ok "server starts"; finish; }
 new_session

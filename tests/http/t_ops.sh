@@ -12,7 +12,7 @@ trap 'kill $FAKE_PID 2>/dev/null' EXIT
 for i in $(seq 1 50); do [ -s "$FAKE_DIR/port" ] && break; sleep 0.1; done
 FPORT=$(cat "$FAKE_DIR/port")
 
-start_server "ADMIN_TOKEN=admin-secret-123" "TRUSTED_PROXIES=127.0.0.1" \
+start_server LONG_TERM_MEMORY=off "ADMIN_TOKEN=admin-secret-123" "TRUSTED_PROXIES=127.0.0.1" \
     "LLM_BASE_URL=http://127.0.0.1:$FPORT/openai/v1" "LLM_API_KEY=good-key" \
     "STT_BASE_URL=http://127.0.0.1:$FPORT/openai/v1" "STT_API_KEY=wrong-key" \
     "EMBEDDINGS_BASE_URL=http://127.0.0.1:9/v1" "EMBEDDINGS_API_KEY=k" \

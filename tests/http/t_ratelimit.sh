@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 
 start_fake_llm || { not_ok "fake LLM starts"; finish; }
-ROSE_PROCS=4 start_server "RATE_LIMIT_PER_MINUTE=10" "RATE_LIMIT_HEALTH_PER_MINUTE=60" \
+ROSE_PROCS=4 start_server LONG_TERM_MEMORY=off "RATE_LIMIT_PER_MINUTE=10" "RATE_LIMIT_HEALTH_PER_MINUTE=60" \
     "TRUSTED_PROXIES=127.0.0.1" "LLM_BASE_URL=$FAKE_URL" "LLM_API_KEY=test-key" \
     || { not_ok "server starts"; finish; }
 new_session
@@ -61,7 +61,7 @@ is "$(header RateLimit-Limit)" 60 "health family limit 60"
 # An X-Forwarded-For from an untrusted peer is ignored: without the trusted
 # proxy, everyone here is 127.0.0.1.
 stop_server
-start_server "RATE_LIMIT_PER_MINUTE=2" || { not_ok "server restarts"; finish; }
+start_server LONG_TERM_MEMORY=off "RATE_LIMIT_PER_MINUTE=2" || { not_ok "server restarts"; finish; }
 for i in 1 2 3; do req POST /api/v1/session/start -d '' -H "X-Forwarded-For: 203.0.113.$i"; done
 error_is 429 rate_limited "spoofed X-Forwarded-For from an untrusted peer does not evade the limit"
 finish

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 
 start_fake_llm || { not_ok "fake LLM starts"; finish; }
-ROSE_PROCS=4 start_server "LLM_BASE_URL=$FAKE_URL" "LLM_API_KEY=test-key" \
+ROSE_PROCS=4 start_server LONG_TERM_MEMORY=off "LLM_BASE_URL=$FAKE_URL" "LLM_API_KEY=test-key" \
     "RETRY_BASE_DELAY_MS=50" "RETRY_MAX_DELAY_MS=200" "RETRY_MAX_ATTEMPTS=3" \
     "CIRCUIT_BREAKER_FAILURE_THRESHOLD=5" "CIRCUIT_BREAKER_RECOVERY_TIMEOUT=2" \
     "WORKFLOW_TIMEOUT_SECONDS=3" "PROVIDER_TIMEOUT_SECONDS=20" \
@@ -47,7 +47,7 @@ start_fake_llm || not_ok "fake LLM restarts"
 # The fake came back on a new port; point a fresh server at it.
 stop_server
 db "DELETE FROM breakers"
-ROSE_PROCS=4 start_server "LLM_BASE_URL=$FAKE_URL" "LLM_API_KEY=test-key" \
+ROSE_PROCS=4 start_server LONG_TERM_MEMORY=off "LLM_BASE_URL=$FAKE_URL" "LLM_API_KEY=test-key" \
     "RETRY_MAX_ATTEMPTS=1" "CIRCUIT_BREAKER_FAILURE_THRESHOLD=5" \
     "CIRCUIT_BREAKER_RECOVERY_TIMEOUT=2" "WORKFLOW_TIMEOUT_SECONDS=3" \
     || { not_ok "server restarts"; finish; }
