@@ -14,6 +14,7 @@
  * a cache, and a failure leaves the reply as text with audio_url "".
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 #include "engines/stt_sphinx.h"
 #include "engines/tts_flite.h"
 #include "http/multipart.h"
+#include "memory/service.h"
 #include "pipeline/turn.h"
 #include "providers/stt.h"
 #include "providers/tts.h"
@@ -324,7 +326,8 @@ process(struct rose_req *req)
     sid_part = rose_multipart_get(mp, F_SESSION);
     snprintf(sid, sizeof(sid), "%.36s", sid_part->data);
     rose_trim(sid);
-    if (sid_part->len > 40 || strlen(sid) != 36 || !rose_uuid_valid(sid)) {
+    if (sid_part->len > 40 || memchr(sid_part->data, '\0', sid_part->len) != NULL ||
+        strlen(sid) != 36 || !rose_uuid_valid(sid)) {
         err = rose_fail(req, ROSE_ERR_INVALID_FIELD, "session_id must be a UUID.");
         goto out;
     }
@@ -451,6 +454,8 @@ process(struct rose_req *req)
             goto out;
         turn_body = tr.body;
         llm_ms = ms_since(tl);
+        rose_req_defer(req, rose_memory_extract_job_run,
+                       rose_memory_extract_job(cfg, st, s.user_id, s.id, transcript));
         {
             struct json_object *v;
             reply = json_object_object_get_ex(turn_body, "text", &v) ? json_object_get_string(v)
@@ -518,32 +523,53 @@ out:
  * is the range; 0: no usable Range (serve everything); -1: unsatisfiable.
  */
 static int
+parse_digits(const char **p, long long *out)
+{
+    long long v = 0;
+    const char *s = *p;
+
+    if (*s < '0' || *s > '9')
+        return 0;
+    for (; *s >= '0' && *s <= '9'; s++) {
+        if (v > (LLONG_MAX - 9) / 10)
+            return 0;
+        v = v * 10 + (*s - '0');
+    }
+    *p = s;
+    *out = v;
+    return 1;
+}
+
+/*
+ * Parse a single "bytes=a-b", "bytes=a-" or "bytes=-n" (RFC 9110: digits
+ * only) against size.  1: *from..*to (inclusive) is the range; 0: no usable
+ * Range (serve everything: absent, malformed or several ranges); -1:
+ * unsatisfiable.
+ */
+static int
 parse_range(const char *h, long long size, long long *from, long long *to)
 {
     long long a, b;
-    char *end;
 
     if (h == NULL || strncmp(h, "bytes=", 6) != 0 || strchr(h, ',') != NULL)
         return 0;
     h += 6;
     if (*h == '-') { /* the last n bytes */
-        b = strtoll(h + 1, &end, 10);
-        if (end == h + 1 || *end || b <= 0)
-            return b == 0 && end != h + 1 && !*end ? -1 : 0;
+        h++;
+        if (!parse_digits(&h, &b) || *h != '\0')
+            return 0;
+        if (b == 0 || size == 0)
+            return -1;
         *from = b >= size ? 0 : size - b;
         *to = size - 1;
-        return size > 0 ? 1 : -1;
+        return 1;
     }
-    a = strtoll(h, &end, 10);
-    if (end == h || *end != '-' || a < 0)
+    if (!parse_digits(&h, &a) || *h++ != '-')
         return 0;
-    h = end + 1;
     if (*h == '\0') {
         b = size - 1;
-    } else {
-        b = strtoll(h, &end, 10);
-        if (*end || b < a)
-            return 0;
+    } else if (!parse_digits(&h, &b) || *h != '\0' || b < a) {
+        return 0;
     }
     if (a >= size)
         return -1;

@@ -60,8 +60,13 @@ stop_server() {
 req() {
     local method=$1 path=$2
     shift 2
+    local how=(-X "$method") out=$BODY
+    if [ "$method" = HEAD ]; then
+        how=(-I)       # -X HEAD would wait for a body that never comes
+        out=/dev/null  # -I writes the headers there; they are in $HDRS too
+    fi
     rm -f "$BODY" "$HDRS"; touch "$BODY"
-    STATUS=$(curl -s -o "$BODY" -D "$HDRS" -w '%{http_code}' -X "$method" "$@" "$BASE$path")
+    STATUS=$(curl -s -o "$out" -D "$HDRS" -w '%{http_code}' "${how[@]}" "$@" "$BASE$path")
 }
 
 # The value of a response header (last one if repeated), without CR.
@@ -159,14 +164,18 @@ FAKE_PID=
 FPORT=
 FAKE_URL=
 
+# A script that dies before finish still stops its server.
+trap 'rose_server_stop "$T_DIR" 2>/dev/null' EXIT
+
 start_fake_llm() {
     local i=0
     rm -f "$T_DIR/fake.port"
     python3 "$ROSE_TOP/tests/fakes/fake_llm.py" --port 0 --port-file "$T_DIR/fake.port" \
         2> "$T_DIR/fake.log" &
     FAKE_PID=$!
-    # finish exits the script; the trap stops the fake on every way out.
-    trap stop_fake_llm EXIT
+    # finish exits the script; the trap stops the fake (and the server) on
+    # every way out.
+    trap 'stop_fake_llm; rose_server_stop "$T_DIR" 2>/dev/null' EXIT
     while [ ! -s "$T_DIR/fake.port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
     [ -s "$T_DIR/fake.port" ] || return 1
     FPORT=$(cat "$T_DIR/fake.port")
@@ -262,7 +271,7 @@ start_fake_speech() {
     python3 "$ROSE_TOP/tests/fakes/fake_speech.py" --port 0 --port-file "$T_DIR/speech.port" \
         "$@" 2> "$T_DIR/speech.log" &
     SPEECH_PID=$!
-    trap 'stop_fake_speech; stop_fake_llm' EXIT
+    trap 'stop_fake_speech; stop_fake_llm; rose_server_stop "$T_DIR" 2>/dev/null' EXIT
     while [ ! -s "$T_DIR/speech.port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
     [ -s "$T_DIR/speech.port" ] || return 1
     SPORT=$(cat "$T_DIR/speech.port")

@@ -4,161 +4,24 @@
  * Each case scripts the fake, calls the client, and checks the result and,
  * where it matters, what the fake received.  Also the chunk decoder alone.
  */
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 
 #include <curl/curl.h>
 #include <json-c/json.h>
 
 #include "core/buf.h"
 #include "providers/llm.h"
+#include "fake.h"
 #include "t.h"
 
 #define FAKE "tests/fakes/fake_llm.py"
 #define KEY "test-key"
 
-static pid_t fake_pid = -1;
-static char fake_dir[] = "/tmp/rose-test-llm-XXXXXX";
-static char port_file[64];
+static struct fake fake;
 static char base_url[64]; /* http://127.0.0.1:PORT/openai/v1 */
-static char fake_url[64]; /* http://127.0.0.1:PORT */
-
-/* Start the fake on a free port; 1 once it is listening. */
-static int
-start_fake(void)
-{
-    struct timespec pause = {0, 20 * 1000 * 1000};
-    FILE *f;
-    int port = 0, i;
-
-    if (access(FAKE, R_OK) != 0 || mkdtemp(fake_dir) == NULL)
-        return 0;
-    snprintf(port_file, sizeof(port_file), "%s/port", fake_dir);
-    fflush(stdout);
-    if ((fake_pid = fork()) < 0)
-        return 0;
-    if (fake_pid == 0) {
-        /* If this test dies (a sanitizer abort), the fake goes with it. */
-        prctl(PR_SET_PDEATHSIG, SIGTERM);
-        execlp("python3", "python3", FAKE, "--port", "0", "--port-file", port_file, "--key", KEY,
-               (char *)NULL);
-        _exit(127);
-    }
-    for (i = 0; i < 250 && port == 0; i++) { /* up to 5 s */
-        if ((f = fopen(port_file, "r")) != NULL) {
-            if (fscanf(f, "%d", &port) != 1)
-                port = 0;
-            fclose(f);
-        }
-        if (port == 0)
-            nanosleep(&pause, NULL);
-    }
-    snprintf(fake_url, sizeof(fake_url), "http://127.0.0.1:%d", port);
-    snprintf(base_url, sizeof(base_url), "http://127.0.0.1:%d/openai/v1", port);
-    return port > 0;
-}
-
-static void
-stop_fake(void)
-{
-    if (fake_pid > 0) {
-        kill(fake_pid, SIGTERM);
-        waitpid(fake_pid, NULL, 0);
-    }
-    unlink(port_file);
-    rmdir(fake_dir);
-}
-
-static size_t
-collect(char *ptr, size_t size, size_t nmemb, void *userdata)
-{
-    return rose_buf_append(userdata, ptr, size * nmemb) == ROSE_OK ? size * nmemb : 0;
-}
-
-/* Talk to the fake's control API; returns the body (caller frees) or NULL. */
-static char *
-fake_http(const char *path, const char *post)
-{
-    struct rose_buf out;
-    char url[256];
-    CURL *h;
-    CURLcode rc;
-
-    rose_buf_init(&out, 1 << 20);
-    snprintf(url, sizeof(url), "%s%s", fake_url, path);
-    if ((h = curl_easy_init()) == NULL)
-        return NULL;
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &out);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 5000L);
-    if (post)
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, post);
-    rc = curl_easy_perform(h);
-    curl_easy_cleanup(h);
-    if (rc != CURLE_OK) {
-        rose_buf_free(&out);
-        return NULL;
-    }
-    return rose_buf_steal(&out);
-}
-
-static void
-script(const char *steps)
-{
-    free(fake_http("/_fake/script", steps));
-}
-
-/* The body of the last request the fake logged, parsed (caller puts). */
-static struct json_object *
-last_request(void)
-{
-    struct json_object *all, *last = NULL;
-    char *s = fake_http("/_fake/requests", NULL);
-    size_t n;
-
-    if (s == NULL)
-        return NULL;
-    all = json_tokener_parse(s);
-    free(s);
-    if (all && (n = json_object_array_length(all)) > 0)
-        last = json_object_get(json_object_array_get_idx(all, n - 1));
-    json_object_put(all);
-    return last;
-}
-
-/* Walk a path of object keys and array indexes ("body.messages.1.content"). */
-static struct json_object *
-dig(struct json_object *o, const char *path)
-{
-    char buf[128], *tok, *save = NULL;
-
-    snprintf(buf, sizeof(buf), "%s", path);
-    for (tok = strtok_r(buf, ".", &save); o && tok; tok = strtok_r(NULL, ".", &save)) {
-        if (json_object_is_type(o, json_type_array))
-            o = json_object_array_get_idx(o, (size_t)atoi(tok));
-        else if (!json_object_object_get_ex(o, tok, &o))
-            o = NULL;
-    }
-    return o;
-}
-
-static const char *
-dig_str(struct json_object *o, const char *path)
-{
-    o = dig(o, path);
-    return json_object_is_type(o, json_type_string) ? json_object_get_string(o) : NULL;
-}
 
 static struct rose_llm_opts
 opts(void)
@@ -210,8 +73,8 @@ test_plain(void)
     struct json_object *req;
     enum rose_err err;
 
-    script("[{\"reply\": \"The garden remembers her too.\","
-           " \"usage\": {\"prompt_tokens\": 31, \"completion_tokens\": 7}}]");
+    fake_script(&fake, "[{\"reply\": \"The garden remembers her too.\","
+                       " \"usage\": {\"prompt_tokens\": 31, \"completion_tokens\": 7}}]");
     err = rose_llm_complete(&o, chat, NCHAT, &r);
     T_INT(err, ROSE_OK, "plain: ok");
     T_STR(r.text, "The garden remembers her too.", "plain: text");
@@ -224,18 +87,20 @@ test_plain(void)
     rose_llm_result_free(&r);
     rose_llm_result_free(&r); /* twice is harmless */
 
-    req = last_request();
-    T_STR(dig_str(req, "path"), "/openai/v1/chat/completions", "plain: request path");
-    T_STR(dig_str(req, "auth"), "ok", "plain: bearer key sent");
-    T_STR(dig_str(req, "headers.Content-Type"), "application/json", "plain: JSON content type");
-    T_STR(dig_str(req, "body.model"), "llama-3.3-70b-versatile", "plain: model sent");
-    T_STR(dig_str(req, "body.messages.0.role"), "system", "plain: first role");
-    T_STR(dig_str(req, "body.messages.1.content"), chat[1].content, "plain: user text sent");
-    T_OK(json_object_is_type(dig(req, "body.stream"), json_type_boolean) &&
-             !json_object_get_boolean(dig(req, "body.stream")),
+    req = fake_last_request(&fake);
+    T_STR(fake_dig_str(req, "path"), "/openai/v1/chat/completions", "plain: request path");
+    T_STR(fake_dig_str(req, "auth"), "ok", "plain: bearer key sent");
+    T_STR(fake_dig_str(req, "headers.Content-Type"), "application/json",
+          "plain: JSON content type");
+    T_STR(fake_dig_str(req, "body.model"), "llama-3.3-70b-versatile", "plain: model sent");
+    T_STR(fake_dig_str(req, "body.messages.0.role"), "system", "plain: first role");
+    T_STR(fake_dig_str(req, "body.messages.1.content"), chat[1].content, "plain: user text sent");
+    T_OK(json_object_is_type(fake_dig(req, "body.stream"), json_type_boolean) &&
+             !json_object_get_boolean(fake_dig(req, "body.stream")),
          "plain: stream is false");
-    T_OK(json_object_get_double(dig(req, "body.temperature")) == 0.7, "plain: temperature 0.7");
-    T_INT(json_object_get_int(dig(req, "body.max_tokens")), 200, "plain: max_tokens");
+    T_OK(json_object_get_double(fake_dig(req, "body.temperature")) == 0.7,
+         "plain: temperature 0.7");
+    T_INT(json_object_get_int(fake_dig(req, "body.max_tokens")), 200, "plain: max_tokens");
     json_object_put(req);
 }
 
@@ -255,8 +120,9 @@ test_default_reply_and_escaping(void)
     snprintf(want, sizeof(want), "I hear you. You said: %.40s", tricky);
     T_STR(r.text, want, "default reply: derived from the message");
     rose_llm_result_free(&r);
-    req = last_request();
-    T_STR(dig_str(req, "body.messages.0.content"), tricky, "quotes, escapes, UTF-8 sent intact");
+    req = fake_last_request(&fake);
+    T_STR(fake_dig_str(req, "body.messages.0.content"), tricky,
+          "quotes, escapes, UTF-8 sent intact");
     json_object_put(req);
 }
 
@@ -270,7 +136,7 @@ test_stream(const char *name, const char *step, const char *reply)
     enum rose_err err;
 
     rose_buf_init(&t.joined, 1 << 16);
-    script(step);
+    fake_script(&fake, step);
     err = rose_llm_stream(&o, chat, NCHAT, on_token, &t, &r);
     T_INT(err, ROSE_OK, "%s: ok", name);
     T_STR(r.text, reply, "%s: full text", name);
@@ -282,10 +148,11 @@ test_stream(const char *name, const char *step, const char *reply)
     rose_llm_result_free(&r);
     rose_buf_free(&t.joined);
 
-    req = last_request();
-    T_OK(json_object_get_boolean(dig(req, "body.stream")), "%s: stream is true", name);
-    T_STR(dig_str(req, "headers.Accept"), "text/event-stream", "%s: accepts SSE", name);
-    T_STR(dig_str(req, "body.messages.1.content"), chat[1].content, "%s: user text sent", name);
+    req = fake_last_request(&fake);
+    T_OK(json_object_get_boolean(fake_dig(req, "body.stream")), "%s: stream is true", name);
+    T_STR(fake_dig_str(req, "headers.Accept"), "text/event-stream", "%s: accepts SSE", name);
+    T_STR(fake_dig_str(req, "body.messages.1.content"), chat[1].content, "%s: user text sent",
+          name);
     json_object_put(req);
 }
 
@@ -313,7 +180,8 @@ test_errors(void)
     rose_llm_result_free(&r);
     o = opts();
 
-    script("[{\"status\": 429, \"retry_after\": 2}, {\"status\": 429, \"retry_after\": 7}]");
+    fake_script(&fake,
+                "[{\"status\": 429, \"retry_after\": 2}, {\"status\": 429, \"retry_after\": 7}]");
     err = rose_llm_complete(&o, chat, NCHAT, &r);
     T_INT(err, ROSE_ERR_RATE_LIMITED, "429: rate limited");
     T_INT(r.http_status, 429, "429: status");
@@ -325,9 +193,10 @@ test_errors(void)
     T_OK(r.retry_after_s == 7, "429 streaming: retry_after 7 (got %g)", r.retry_after_s);
     rose_llm_result_free(&r);
 
-    script("[{\"status\": 500}, {\"status\": 503, \"retry_after\": 3}, {\"status\": 498},"
-           " {\"status\": 400}, {\"status\": 500},"
-           " {\"status\": 503, \"retry_after\": \"Thu, 01 Jan 2015 00:00:00 GMT\"}]");
+    fake_script(&fake,
+                "[{\"status\": 500}, {\"status\": 503, \"retry_after\": 3}, {\"status\": 498},"
+                " {\"status\": 400}, {\"status\": 500},"
+                " {\"status\": 503, \"retry_after\": \"Thu, 01 Jan 2015 00:00:00 GMT\"}]");
     err = rose_llm_complete(&o, chat, NCHAT, &r);
     T_INT(err, ROSE_ERR_UNAVAILABLE, "500: unavailable");
     T_INT(r.http_status, 500, "500: status");
@@ -363,7 +232,8 @@ test_cut_and_malformed(void)
     enum rose_err err;
 
     rose_buf_init(&t.joined, 1 << 16);
-    script("[{\"cut\": true, \"reply\": \"One two three four five six seven eight nine ten.\"}]");
+    fake_script(&fake, "[{\"cut\": true,"
+                       " \"reply\": \"One two three four five six seven eight nine ten.\"}]");
     err = rose_llm_stream(&o, chat, NCHAT, on_token, &t, &r);
     T_INT(err, ROSE_ERR_PARSE, "cut-off stream: parse error");
     T_OK(r.text != NULL && r.text[0] != '\0' && strlen(r.text) < strlen(reply) &&
@@ -374,7 +244,8 @@ test_cut_and_malformed(void)
     T_INT(r.http_status, 200, "cut-off stream: status 200");
     rose_llm_result_free(&r);
 
-    script("[{\"malformed\": true}, {\"malformed\": true, \"reply\": \"Hello there friend.\"}]");
+    fake_script(&fake, "[{\"malformed\": true},"
+                       " {\"malformed\": true, \"reply\": \"Hello there friend.\"}]");
     T_INT(rose_llm_complete(&o, chat, NCHAT, &r), ROSE_ERR_PARSE, "malformed JSON body: parse");
     T_OK(r.text == NULL, "malformed JSON body: no text");
     rose_llm_result_free(&r);
@@ -385,36 +256,18 @@ test_cut_and_malformed(void)
     t.n = 0;
     t.fail_after = 3;
     rose_buf_reset(&t.joined);
-    script("[{\"reply\": \"One two three four five six seven eight nine ten.\"}]");
+    fake_script(&fake, "[{\"reply\": \"One two three four five six seven eight nine ten.\"}]");
     T_INT(rose_llm_stream(&o, chat, NCHAT, on_token, &t, &r), ROSE_ERR_CONFLICT,
           "token callback error stops the stream");
     T_INT(t.n, 3, "no token after the failing one");
     T_STR(r.text, "One two three", "text up to the failing token");
     rose_llm_result_free(&r);
 
-    script("[{\"reply\": \"It was cut short\", \"finish_reason\": \"length\"}]");
+    fake_script(&fake, "[{\"reply\": \"It was cut short\", \"finish_reason\": \"length\"}]");
     T_INT(rose_llm_complete(&o, chat, NCHAT, &r), ROSE_OK, "finish_reason length: ok");
     T_STR(r.finish_reason, "length", "finish_reason length: reported");
     rose_llm_result_free(&r);
     rose_buf_free(&t.joined);
-}
-
-/* A port nothing listens on: bind one, note it, close it. */
-static int
-closed_port(void)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET};
-    socklen_t len = sizeof(a);
-    int fd, port = 0;
-
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
-        return 0;
-    if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    close(fd);
-    return port;
 }
 
 static void
@@ -428,7 +281,7 @@ test_transport(void)
 
     rose_buf_init(&t.joined, 1 << 16);
     o.timeout_ms = 300;
-    script("[{\"stall\": 3}, {\"stall\": 3}]");
+    fake_script(&fake, "[{\"stall\": 3}, {\"stall\": 3}]");
     err = rose_llm_complete(&o, chat, NCHAT, &r);
     T_INT(err, ROSE_ERR_TIMEOUT, "stall: timeout");
     T_INT(r.http_status, 0, "stall: no status");
@@ -438,7 +291,7 @@ test_transport(void)
     rose_llm_result_free(&r);
 
     o = opts();
-    snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1", closed_port());
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1", fake_closed_port());
     o.base_url = url;
     T_INT(rose_llm_complete(&o, chat, NCHAT, &r), ROSE_ERR_UNAVAILABLE, "refused: unavailable");
     T_INT(r.http_status, 0, "refused: no status");
@@ -446,10 +299,12 @@ test_transport(void)
 
     o = opts();
     o.max_response_bytes = 300;
-    script("[{\"reply\": \"Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do "
-           "eiusmod tempor incididunt ut labore et dolore magna aliqua. Ut enim ad minim veniam, "
-           "quis nostrud exercitation ullamco laboris nisi ut aliquip ex ea commodo consequat.\"},"
-           " {\"reply\": \"Lorem ipsum dolor sit amet, consectetur adipiscing elit.\"}]");
+    fake_script(
+        &fake,
+        "[{\"reply\": \"Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do "
+        "eiusmod tempor incididunt ut labore et dolore magna aliqua. Ut enim ad minim veniam, "
+        "quis nostrud exercitation ullamco laboris nisi ut aliquip ex ea commodo consequat.\"},"
+        " {\"reply\": \"Lorem ipsum dolor sit amet, consectetur adipiscing elit.\"}]");
     T_INT(rose_llm_complete(&o, chat, NCHAT, &r), ROSE_ERR_TOO_LARGE, "over cap: too large");
     rose_llm_result_free(&r);
     T_INT(rose_llm_stream(&o, chat, NCHAT, on_token, &t, &r), ROSE_ERR_TOO_LARGE,
@@ -548,7 +403,8 @@ main(void)
     curl_global_init(CURL_GLOBAL_DEFAULT);
     signal(SIGPIPE, SIG_IGN);
     test_chunks();
-    up = start_fake();
+    up = fake_start(&fake, FAKE, "--key", KEY, (char *)NULL);
+    snprintf(base_url, sizeof(base_url), "%s/openai/v1", fake.url);
     T_OK(up, "fake LLM started (%s, run from the repository root)", FAKE);
     if (up) {
         test_plain();
@@ -567,7 +423,7 @@ main(void)
         test_cut_and_malformed();
         test_transport();
     }
-    stop_fake();
+    fake_stop(&fake);
     curl_global_cleanup();
     return t_done();
 }

@@ -10,13 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 
 #include <curl/curl.h>
 #include <json-c/json.h>
@@ -25,6 +18,7 @@
 #include "core/crypto.h"
 #include "providers/stt.h"
 #include "providers/tts.h"
+#include "fake.h"
 #include "t.h"
 
 #define FAKE "tests/fakes/fake_speech.py"
@@ -32,156 +26,8 @@
 #define VOICE "21m00Tcm4TlvDq8ikWAM"
 #define UPLOAD_MAX (25 * 1024 * 1024) /* the fake's default, Groq's limit */
 
-static pid_t fake_pid = -1;
-static char fake_dir[] = "/tmp/rose-test-speech-XXXXXX";
-static char port_file[64];
-static char fake_url[64];   /* http://127.0.0.1:PORT */
+static struct fake fake;
 static char openai_url[64]; /* http://127.0.0.1:PORT/openai/v1 */
-
-/* Start the fake on a free port; 1 once it is listening. */
-static int
-start_fake(void)
-{
-    struct timespec pause = {0, 20 * 1000 * 1000};
-    FILE *f;
-    int port = 0, i;
-
-    if (access(FAKE, R_OK) != 0 || mkdtemp(fake_dir) == NULL)
-        return 0;
-    snprintf(port_file, sizeof(port_file), "%s/port", fake_dir);
-    fflush(stdout);
-    if ((fake_pid = fork()) < 0)
-        return 0;
-    if (fake_pid == 0) {
-        /* If this test dies (a sanitizer abort), the fake goes with it. */
-        prctl(PR_SET_PDEATHSIG, SIGTERM);
-        execlp("python3", "python3", FAKE, "--port", "0", "--port-file", port_file, "--key", KEY,
-               (char *)NULL);
-        _exit(127);
-    }
-    for (i = 0; i < 250 && port == 0; i++) { /* up to 5 s */
-        if ((f = fopen(port_file, "r")) != NULL) {
-            if (fscanf(f, "%d", &port) != 1)
-                port = 0;
-            fclose(f);
-        }
-        if (port == 0)
-            nanosleep(&pause, NULL);
-    }
-    snprintf(fake_url, sizeof(fake_url), "http://127.0.0.1:%d", port);
-    snprintf(openai_url, sizeof(openai_url), "http://127.0.0.1:%d/openai/v1", port);
-    return port > 0;
-}
-
-static void
-stop_fake(void)
-{
-    if (fake_pid > 0) {
-        kill(fake_pid, SIGTERM);
-        waitpid(fake_pid, NULL, 0);
-    }
-    unlink(port_file);
-    rmdir(fake_dir);
-}
-
-static size_t
-collect(char *ptr, size_t size, size_t nmemb, void *userdata)
-{
-    return rose_buf_append(userdata, ptr, size * nmemb) == ROSE_OK ? size * nmemb : 0;
-}
-
-/* Talk to the fake's control API; returns the body (caller frees) or NULL. */
-static char *
-fake_http(const char *path, const char *post)
-{
-    struct rose_buf out;
-    char url[256];
-    CURL *h;
-    CURLcode rc;
-
-    rose_buf_init(&out, 1 << 20);
-    snprintf(url, sizeof(url), "%s%s", fake_url, path);
-    if ((h = curl_easy_init()) == NULL)
-        return NULL;
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &out);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 5000L);
-    if (post)
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, post);
-    rc = curl_easy_perform(h);
-    curl_easy_cleanup(h);
-    if (rc != CURLE_OK) {
-        rose_buf_free(&out);
-        return NULL;
-    }
-    return rose_buf_steal(&out);
-}
-
-static void
-script(const char *steps)
-{
-    free(fake_http("/_fake/script", steps));
-}
-
-/* The last request the fake logged, parsed (caller puts). */
-static struct json_object *
-last_request(void)
-{
-    struct json_object *all, *last = NULL;
-    char *s = fake_http("/_fake/requests", NULL);
-    size_t n;
-
-    if (s == NULL)
-        return NULL;
-    all = json_tokener_parse(s);
-    free(s);
-    if (all && (n = json_object_array_length(all)) > 0)
-        last = json_object_get(json_object_array_get_idx(all, n - 1));
-    json_object_put(all);
-    return last;
-}
-
-/* Walk a path of object keys and array indexes ("files.0.sha256"). */
-static struct json_object *
-dig(struct json_object *o, const char *path)
-{
-    char buf[128], *tok, *save = NULL;
-
-    snprintf(buf, sizeof(buf), "%s", path);
-    for (tok = strtok_r(buf, ".", &save); o && tok; tok = strtok_r(NULL, ".", &save)) {
-        if (json_object_is_type(o, json_type_array))
-            o = json_object_array_get_idx(o, (size_t)atoi(tok));
-        else if (!json_object_object_get_ex(o, tok, &o))
-            o = NULL;
-    }
-    return o;
-}
-
-static const char *
-dig_str(struct json_object *o, const char *path)
-{
-    o = dig(o, path);
-    return json_object_is_type(o, json_type_string) ? json_object_get_string(o) : NULL;
-}
-
-/* A port nothing listens on: bind one, note it, close it. */
-static int
-closed_port(void)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET};
-    socklen_t len = sizeof(a);
-    int fd, port = 0;
-
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
-        return 0;
-    if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    close(fd);
-    return port;
-}
 
 /* --- speech to text ------------------------------------------------------ */
 
@@ -237,8 +83,8 @@ test_stt_ok(void)
     size_t len;
 
     wav = make_wav(16000, &len);
-    script("[{\"route\": \"transcriptions\", \"transcript\": \"My name is Sarah and I feel sad "
-           "today.\"}]");
+    fake_script(&fake, "[{\"route\": \"transcriptions\","
+                       " \"transcript\": \"My name is Sarah and I feel sad today.\"}]");
     T_INT(rose_stt_transcribe(&o, wav, len, "audio.wav", "audio/wav", &r), ROSE_OK, "stt: ok");
     T_STR(r.text, "My name is Sarah and I feel sad today.", "stt: the scripted transcript");
     T_INT(r.http_status, 200, "stt: status");
@@ -248,22 +94,23 @@ test_stt_ok(void)
     rose_stt_result_free(&r);
     rose_stt_result_free(&r); /* twice is harmless */
 
-    req = last_request();
-    T_STR(dig_str(req, "path"), "/openai/v1/audio/transcriptions", "stt: request path");
-    T_STR(dig_str(req, "auth"), "ok", "stt: bearer key sent");
-    ct = dig_str(req, "headers.Content-Type");
+    req = fake_last_request(&fake);
+    T_STR(fake_dig_str(req, "path"), "/openai/v1/audio/transcriptions", "stt: request path");
+    T_STR(fake_dig_str(req, "auth"), "ok", "stt: bearer key sent");
+    ct = fake_dig_str(req, "headers.Content-Type");
     T_OK(ct && strncmp(ct, "multipart/form-data; boundary=", 30) == 0, "stt: multipart upload");
-    T_OK(dig(req, "headers.Expect") == NULL, "stt: no Expect: 100-continue");
-    T_STR(dig_str(req, "fields.model"), "whisper-large-v3-turbo", "stt: model sent");
-    T_STR(dig_str(req, "fields.language"), "en", "stt: language sent");
-    T_STR(dig_str(req, "fields.response_format"), "json", "stt: response_format json");
-    T_STR(dig_str(req, "files.0.field"), "file", "stt: the file part is 'file'");
-    T_STR(dig_str(req, "files.0.filename"), "audio.wav", "stt: file name");
-    T_STR(dig_str(req, "files.0.content_type"), "audio/wav", "stt: file content type");
-    T_INT(json_object_get_int64(dig(req, "files.0.size")), (long long)len, "stt: every byte sent");
+    T_OK(fake_dig(req, "headers.Expect") == NULL, "stt: no Expect: 100-continue");
+    T_STR(fake_dig_str(req, "fields.model"), "whisper-large-v3-turbo", "stt: model sent");
+    T_STR(fake_dig_str(req, "fields.language"), "en", "stt: language sent");
+    T_STR(fake_dig_str(req, "fields.response_format"), "json", "stt: response_format json");
+    T_STR(fake_dig_str(req, "files.0.field"), "file", "stt: the file part is 'file'");
+    T_STR(fake_dig_str(req, "files.0.filename"), "audio.wav", "stt: file name");
+    T_STR(fake_dig_str(req, "files.0.content_type"), "audio/wav", "stt: file content type");
+    T_INT(json_object_get_int64(fake_dig(req, "files.0.size")), (long long)len,
+          "stt: every byte sent");
     rose_sha256(wav, len, sum);
     rose_hex(sum, sizeof(sum), hex);
-    T_STR(dig_str(req, "files.0.sha256"), hex, "stt: the bytes arrived intact");
+    T_STR(fake_dig_str(req, "files.0.sha256"), hex, "stt: the bytes arrived intact");
     json_object_put(req);
 
     /* Nothing scripted, no language: the default transcript, with Whisper's
@@ -273,13 +120,15 @@ test_stt_ok(void)
           "stt default: ok");
     T_STR(r.text, " Hello Rose, I had a long day today.", "stt default: the default transcript");
     rose_stt_result_free(&r);
-    req = last_request();
-    T_OK(dig(req, "fields.language") == NULL, "stt: no language field when none is set");
+    req = fake_last_request(&fake);
+    T_OK(fake_dig(req, "fields.language") == NULL, "stt: no language field when none is set");
     json_object_put(req);
 
     o.language = "";
-    script("[{\"transcript\": \"\"}, {\"transcript\": \"Je suis fatigu\\u00e9e, \\\"vraiment\\\" "
-           "\\ud83c\\udf3f\"}]");
+    fake_script(
+        &fake,
+        "[{\"transcript\": \"\"}, {\"transcript\": \"Je suis fatigu\\u00e9e, \\\"vraiment\\\" "
+        "\\ud83c\\udf3f\"}]");
     T_INT(rose_stt_transcribe(&o, wav, len, "recording.webm", "audio/webm", &r), ROSE_OK,
           "stt silence: ok");
     T_STR(r.text, "", "stt silence: empty transcript");
@@ -318,9 +167,10 @@ test_stt_errors(void)
     rose_stt_result_free(&r);
     o = stt_opts();
 
-    script("[{\"route\": \"transcriptions\", \"status\": 429, \"retry_after\": 2},"
-           " {\"status\": 500}, {\"status\": 503, \"retry_after\": 3}, {\"status\": 498},"
-           " {\"status\": 503, \"retry_after\": \"Thu, 01 Jan 2015 00:00:00 GMT\"}]");
+    fake_script(&fake,
+                "[{\"route\": \"transcriptions\", \"status\": 429, \"retry_after\": 2},"
+                " {\"status\": 500}, {\"status\": 503, \"retry_after\": 3}, {\"status\": 498},"
+                " {\"status\": 503, \"retry_after\": \"Thu, 01 Jan 2015 00:00:00 GMT\"}]");
     T_INT(rose_stt_transcribe(&o, wav, len, "audio.wav", "audio/wav", &r), ROSE_ERR_RATE_LIMITED,
           "stt 429: rate limited");
     T_INT(r.http_status, 429, "stt 429: status");
@@ -369,10 +219,11 @@ test_stt_errors(void)
     free(big);
 
     /* Bodies and transport. */
-    script("[{\"route\": \"transcriptions\", \"malformed\": true},"
-           " {\"route\": \"transcriptions\", \"transcript\": \"Lorem ipsum dolor sit amet, "
-           "consectetur adipiscing elit, sed do eiusmod tempor incididunt.\"},"
-           " {\"route\": \"transcriptions\", \"stall\": 3}]");
+    fake_script(&fake,
+                "[{\"route\": \"transcriptions\", \"malformed\": true},"
+                " {\"route\": \"transcriptions\", \"transcript\": \"Lorem ipsum dolor sit amet, "
+                "consectetur adipiscing elit, sed do eiusmod tempor incididunt.\"},"
+                " {\"route\": \"transcriptions\", \"stall\": 3}]");
     T_INT(rose_stt_transcribe(&o, wav, len, "audio.wav", "audio/wav", &r), ROSE_ERR_PARSE,
           "stt malformed JSON: parse");
     T_OK(r.text == NULL, "stt malformed: no text");
@@ -397,7 +248,7 @@ test_stt_args(void)
     struct rose_stt_result r;
     char url[64];
 
-    snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1", closed_port());
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1", fake_closed_port());
     o.base_url = url;
     T_INT(rose_stt_transcribe(&o, "RIFF", 4, "a.wav", "audio/wav", &r), ROSE_ERR_UNAVAILABLE,
           "stt refused: unavailable");
@@ -447,7 +298,7 @@ eleven_opts(void)
 {
     struct rose_tts_opts o = {
         .api = ROSE_TTS_ELEVENLABS,
-        .base_url = fake_url,
+        .base_url = fake.url,
         .api_key = KEY,
         .model = "eleven_flash_v2_5",
         .voice = VOICE,
@@ -510,31 +361,32 @@ test_eleven_ok(void)
     rose_tts_result_free(&r);
     T_OK(r.audio == NULL && r.len == 0, "elevenlabs: result freed");
 
-    req = last_request();
-    T_STR(dig_str(req, "path"), "/v1/text-to-speech/" VOICE, "elevenlabs: voice in the path");
-    T_STR(dig_str(req, "query.output_format.0"), "mp3_44100_128", "elevenlabs: output_format");
-    T_STR(dig_str(req, "auth"), "ok", "elevenlabs: xi-api-key sent");
-    T_OK(dig(req, "headers.Authorization") == NULL, "elevenlabs: no Authorization header");
-    T_STR(dig_str(req, "headers.Content-Type"), "application/json", "elevenlabs: JSON body");
-    T_STR(dig_str(req, "headers.Accept"), "audio/mpeg", "elevenlabs: accepts audio/mpeg");
-    T_STR(dig_str(req, "body.text"), text, "elevenlabs: text sent");
-    T_STR(dig_str(req, "body.model_id"), "eleven_flash_v2_5", "elevenlabs: model_id sent");
-    T_OK(json_object_get_double(dig(req, "body.voice_settings.stability")) == 0.5,
+    req = fake_last_request(&fake);
+    T_STR(fake_dig_str(req, "path"), "/v1/text-to-speech/" VOICE, "elevenlabs: voice in the path");
+    T_STR(fake_dig_str(req, "query.output_format.0"), "mp3_44100_128", "elevenlabs: output_format");
+    T_STR(fake_dig_str(req, "auth"), "ok", "elevenlabs: xi-api-key sent");
+    T_OK(fake_dig(req, "headers.Authorization") == NULL, "elevenlabs: no Authorization header");
+    T_STR(fake_dig_str(req, "headers.Content-Type"), "application/json", "elevenlabs: JSON body");
+    T_STR(fake_dig_str(req, "headers.Accept"), "audio/mpeg", "elevenlabs: accepts audio/mpeg");
+    T_STR(fake_dig_str(req, "body.text"), text, "elevenlabs: text sent");
+    T_STR(fake_dig_str(req, "body.model_id"), "eleven_flash_v2_5", "elevenlabs: model_id sent");
+    T_OK(json_object_get_double(fake_dig(req, "body.voice_settings.stability")) == 0.5,
          "elevenlabs: stability 0.5");
-    T_OK(json_object_get_double(dig(req, "body.voice_settings.similarity_boost")) == 0.75,
+    T_OK(json_object_get_double(fake_dig(req, "body.voice_settings.similarity_boost")) == 0.75,
          "elevenlabs: similarity_boost 0.75");
     json_object_put(req);
 
     /* The cost comes from the header, not from counting here: the fake
      * counts characters, which for this text are fewer than bytes. */
-    snprintf(url, sizeof(url), "%s/", fake_url);
+    snprintf(url, sizeof(url), "%s/", fake.url);
     o.base_url = url;
     T_INT(rose_tts_speak(&o, "Caf\xc3\xa9 \xe2\x98\x95", &r), ROSE_OK,
           "elevenlabs: ok (base URL with '/')");
     T_INT(r.character_cost, 6, "elevenlabs: character-cost is the server's count");
     rose_tts_result_free(&r);
-    req = last_request();
-    T_STR(dig_str(req, "body.text"), "Caf\xc3\xa9 \xe2\x98\x95", "elevenlabs: UTF-8 sent intact");
+    req = fake_last_request(&fake);
+    T_STR(fake_dig_str(req, "body.text"), "Caf\xc3\xa9 \xe2\x98\x95",
+          "elevenlabs: UTF-8 sent intact");
     json_object_put(req);
 }
 
@@ -554,14 +406,15 @@ test_eleven_errors(void)
     rose_tts_result_free(&r);
     o = eleven_opts();
 
-    script("[{\"route\": \"elevenlabs\", \"status\": 429},"
-           " {\"route\": \"elevenlabs\", \"status\": 429, \"detail_status\": \"system_busy\","
-           " \"retry_after\": 4},"
-           " {\"route\": \"elevenlabs\", \"status\": 422}, {\"route\": \"elevenlabs\", \"status\": "
-           "500},"
-           " {\"route\": \"elevenlabs\", \"status\": 503}, {\"route\": \"elevenlabs\", \"status\": "
-           "401,"
-           " \"detail_status\": \"quota_exceeded\"}]");
+    fake_script(
+        &fake,
+        "[{\"route\": \"elevenlabs\", \"status\": 429},"
+        " {\"route\": \"elevenlabs\", \"status\": 429, \"detail_status\": \"system_busy\","
+        " \"retry_after\": 4},"
+        " {\"route\": \"elevenlabs\", \"status\": 422},"
+        " {\"route\": \"elevenlabs\", \"status\": 500},"
+        " {\"route\": \"elevenlabs\", \"status\": 503},"
+        " {\"route\": \"elevenlabs\", \"status\": 401, \"detail_status\": \"quota_exceeded\"}]");
     T_INT(rose_tts_speak(&o, "Hello.", &r), ROSE_ERR_RATE_LIMITED, "elevenlabs 429: rate limited");
     T_STR(r.error_type, "too_many_concurrent_requests", "elevenlabs 429: the concurrency kind");
     T_OK(r.retry_after_s == -1, "elevenlabs 429: no retry_after sent, none reported");
@@ -601,9 +454,9 @@ test_eleven_errors(void)
     o = eleven_opts();
 
     /* Bodies and transport. */
-    script("[{\"route\": \"elevenlabs\", \"malformed\": true},"
-           " {\"route\": \"elevenlabs\", \"frames\": 100}, {\"route\": \"elevenlabs\", \"stall\": "
-           "3}]");
+    fake_script(&fake, "[{\"route\": \"elevenlabs\", \"malformed\": true},"
+                       " {\"route\": \"elevenlabs\", \"frames\": 100},"
+                       " {\"route\": \"elevenlabs\", \"stall\": 3}]");
     T_INT(rose_tts_speak(&o, "Hello.", &r), ROSE_ERR_PARSE,
           "elevenlabs HTML instead of MP3: parse");
     T_OK(r.audio == NULL, "elevenlabs parse: no audio");
@@ -633,14 +486,14 @@ test_openai_tts(void)
     T_INT(r.character_cost, -1, "openai tts: no character-cost");
     T_OK(strncmp(r.request_id, "req_", 4) == 0, "openai tts: x-request-id kept");
     rose_tts_result_free(&r);
-    req = last_request();
-    T_STR(dig_str(req, "path"), "/openai/v1/audio/speech", "openai tts: path");
-    T_STR(dig_str(req, "auth"), "ok", "openai tts: bearer key sent");
-    T_OK(dig(req, "headers.xi-api-key") == NULL, "openai tts: no xi-api-key");
-    T_STR(dig_str(req, "body.model"), "tts-1", "openai tts: model");
-    T_STR(dig_str(req, "body.input"), "You are not alone.", "openai tts: input");
-    T_STR(dig_str(req, "body.voice"), "alloy", "openai tts: voice");
-    T_STR(dig_str(req, "body.response_format"), "mp3", "openai tts: response_format mp3");
+    req = fake_last_request(&fake);
+    T_STR(fake_dig_str(req, "path"), "/openai/v1/audio/speech", "openai tts: path");
+    T_STR(fake_dig_str(req, "auth"), "ok", "openai tts: bearer key sent");
+    T_OK(fake_dig(req, "headers.xi-api-key") == NULL, "openai tts: no xi-api-key");
+    T_STR(fake_dig_str(req, "body.model"), "tts-1", "openai tts: model");
+    T_STR(fake_dig_str(req, "body.input"), "You are not alone.", "openai tts: input");
+    T_STR(fake_dig_str(req, "body.voice"), "alloy", "openai tts: voice");
+    T_STR(fake_dig_str(req, "body.response_format"), "mp3", "openai tts: response_format mp3");
     json_object_put(req);
 
     o.api_key = "wrong-key";
@@ -654,7 +507,8 @@ test_openai_tts(void)
     T_STR(r.error_type, "invalid_request_error", "openai tts bad voice: error.type");
     rose_tts_result_free(&r);
     o = openai_opts();
-    script(
+    fake_script(
+        &fake,
         "[{\"route\": \"speech\", \"status\": 429}, {\"route\": \"speech\", \"malformed\": true}]");
     T_INT(rose_tts_speak(&o, "Hello.", &r), ROSE_ERR_RATE_LIMITED, "openai tts 429: rate limited");
     T_OK(r.retry_after_s == 1, "openai tts 429: retry_after 1 (got %g)", r.retry_after_s);
@@ -673,7 +527,7 @@ test_tts_args(void)
     enum rose_tts_api api = ROSE_TTS__MAX;
     char url[64];
 
-    snprintf(url, sizeof(url), "http://127.0.0.1:%d", closed_port());
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d", fake_closed_port());
     o.base_url = url;
     T_INT(rose_tts_speak(&o, "Hello.", &r), ROSE_ERR_UNAVAILABLE, "tts refused: unavailable");
     rose_tts_result_free(&r);
@@ -719,7 +573,8 @@ main(void)
 
     curl_global_init(CURL_GLOBAL_DEFAULT);
     signal(SIGPIPE, SIG_IGN);
-    up = start_fake();
+    up = fake_start(&fake, FAKE, "--key", KEY, (char *)NULL);
+    snprintf(openai_url, sizeof(openai_url), "%s/openai/v1", fake.url);
     T_OK(up, "fake speech server started (%s, run from the repository root)", FAKE);
     if (up) {
         test_stt_ok();
@@ -730,7 +585,7 @@ main(void)
         test_openai_tts();
         test_tts_args();
     }
-    stop_fake();
+    fake_stop(&fake);
     curl_global_cleanup();
     return t_done();
 }
