@@ -27,7 +27,8 @@ SPEECH_LIBS   := $(shell pkg-config --libs pocketsphinx 2>/dev/null) \
 # Debian packages: to build and serve, and the extra ones the tests need.
 DEB_RUN  := gcc make pkg-config libc6-dev libfcgi-dev libcurl4-openssl-dev \
 	    libsqlite3-dev libjson-c-dev uuid-dev lighttpd sqlite3 curl \
-	    libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us flite1-dev
+	    libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us flite1-dev \
+	    fasttext wordnet-base dict-gcide perl
 DEB_TEST := $(DEB_RUN) apache2 libapache2-mod-fcgid jq python3 chromium \
 	    clang procps prometheus flite sox
 
@@ -79,7 +80,16 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=build/bench/%)
 
 .PHONY: all run test deps deps-test check-tests clean install fuzz bench
 
-all: $(LIB) $(CGI_BIN) $(CRON_BIN)
+# The local embedder's model: fastText vectors trained on Debian's WordNet
+# and GCIDE text (about 3 minutes on 2 cores, once; the script skips the
+# work when the model is newer than its inputs).
+EMBED_MODEL := build/embed/rose-embed.bin
+
+all: $(LIB) $(CGI_BIN) $(CRON_BIN) $(EMBED_MODEL)
+
+$(EMBED_MODEL): $(wildcard lib/engines/embed-model/*)
+	@mkdir -p $(@D)
+	lib/engines/embed-model/build.sh $@
 
 build/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
@@ -140,6 +150,7 @@ install: all
 	install -m 0755 $(CGI_BIN) $(DESTDIR)$(PREFIX)/lib/rose/cgi-bin/
 	install -m 0755 $(CRON_BIN) $(DESTDIR)$(PREFIX)/bin/
 	cp -R www/. $(DESTDIR)$(PREFIX)/share/rose/www/
+	install -m 0644 $(EMBED_MODEL) $(DESTDIR)$(PREFIX)/share/rose/rose-embed.bin
 	install -m 0644 conf/lighttpd.conf conf/apache-rose.conf \
 	  conf/rose.conf.example $(wildcard conf/crontab) \
 	  $(DESTDIR)$(PREFIX)/share/rose/conf/

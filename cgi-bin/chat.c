@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "memory/service.h"
 #include "pipeline/turn.h"
 #include "rose.h"
 #include "store/turns.h"
@@ -176,6 +177,9 @@ chat(struct rose_req *req)
     err = rose_turn_run(&to, &tr);
     if (tr.body != NULL && key != NULL)
         rose_idem_finish(st, s.id, key, tr.body); /* replays get exactly this answer */
+    if (tr.body != NULL) /* what to remember, decided after the answer is sent */
+        rose_req_defer(req, rose_memory_extract_job_run,
+                       rose_memory_extract_job(cfg, st, s.user_id, s.id, v[1].str));
     if (tr.body != NULL) {
         struct json_object *tm, *engine;
         if (json_object_object_get_ex(tr.body, "timings", &tm))

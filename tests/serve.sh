@@ -12,8 +12,9 @@ dir=$top/data/run
 mkdir -p "$dir"
 src=$top/conf/rose.conf
 [ -f "$src" ] || src=$top/conf/rose.conf.example
-grep -v '^DATA_DIR=' "$src" > "$dir/rose.conf"
+grep -vE '^(DATA_DIR|EMBEDDINGS_MODEL_PATH)=' "$src" > "$dir/rose.conf"
 echo "DATA_DIR=$dir/data" >> "$dir/rose.conf"
+echo "EMBEDDINGS_MODEL_PATH=$top/build/embed/rose-embed.bin" >> "$dir/rose.conf"
 # Validate before starting so a bad value is reported here, in plain words.
 if ! ROSE_CONF=$dir/rose.conf "$top/cgi-bin/health.fcgi" --check-config >/dev/null 2>"$dir/check.log"; then
     echo "Configuration error: $(ROSE_CONF=$dir/rose.conf "$top/cgi-bin/health.fcgi" --check-config 2>/dev/null)"

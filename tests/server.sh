@@ -17,6 +17,8 @@ rose_server_start() {
     chmod 0700 "$dir/data"
     touch "$dir/rose.conf"
     grep -q '^DATA_DIR=' "$dir/rose.conf" || echo "DATA_DIR=$dir/data" >> "$dir/rose.conf"
+    grep -q '^EMBEDDINGS_MODEL_PATH=' "$dir/rose.conf" ||
+        echo "EMBEDDINGS_MODEL_PATH=$ROSE_TOP/build/embed/rose-embed.bin" >> "$dir/rose.conf"
     case $kind in
     lighttpd)
         sed -e "s|^var.rose_www .*|var.rose_www   = \"$ROSE_TOP/www\"|" \

@@ -55,6 +55,8 @@ struct rose_req {
     char fail_msg[256];
     char session[37];
     struct json_object *log_extra; /* fields for the request's log line */
+    rose_defer_fn defer_fn;        /* work after the response */
+    void *defer_arg;
     double t0;
 };
 
@@ -157,6 +159,17 @@ rose_req_is_loopback(const struct rose_req *req)
     rose_req_client(req, ip, sizeof(ip));
     return strncmp(ip, "127.", 4) == 0 || strcmp(ip, "::1") == 0 ||
            strncmp(ip, "::ffff:127.", 11) == 0;
+}
+
+void
+rose_req_defer(struct rose_req *req, rose_defer_fn fn, void *arg)
+{
+    if (req->defer_fn != NULL) {
+        fn(arg); /* one job per request: run the extra one now */
+        return;
+    }
+    req->defer_fn = fn;
+    req->defer_arg = arg;
 }
 
 void
@@ -762,8 +775,13 @@ req_reset(struct rose_req *req)
     memset(req, 0, sizeof(*req));
 }
 
+struct deferred {
+    rose_defer_fn fn;
+    void *arg;
+};
+
 static void
-handle(FCGX_Request *fx, const struct rose_route *routes, size_t n)
+handle(FCGX_Request *fx, const struct rose_route *routes, size_t n, struct deferred *later)
 {
     struct rose_req req;
     struct json_object *f;
@@ -819,6 +837,8 @@ handle(FCGX_Request *fx, const struct rose_route *routes, size_t n)
     }
     rose_log(req.status >= 500 ? ROSE_LOG_ERROR : ROSE_LOG_INFO, "request", f);
     rose_metrics_request(app.store, req.label, req.status, (rose_mono_ms() - req.t0) / 1000.0);
+    later->fn = req.defer_fn;
+    later->arg = req.defer_arg;
     rose_log_set_context(NULL, NULL);
     rose_log_set_sink(NULL, NULL);
     req_reset(&req);
@@ -893,8 +913,11 @@ rose_http_main(const char *name, const struct rose_route *routes, size_t nroutes
         return 1;
     }
     while (FCGX_Accept_r(&fx) >= 0) {
-        handle(&fx, routes, nroutes);
-        FCGX_Finish_r(&fx);
+        struct deferred later = {NULL, NULL};
+        handle(&fx, routes, nroutes, &later);
+        FCGX_Finish_r(&fx); /* the client has its whole answer now */
+        if (later.fn != NULL)
+            later.fn(later.arg);
     }
     FCGX_Free(&fx, 1);
     curl_global_cleanup();

@@ -98,6 +98,15 @@ int rose_req_is_loopback(const struct rose_req *req);
  * time per stage of a turn.  Never message text. */
 void rose_req_log_field(struct rose_req *req, const char *key, struct json_object *value);
 
+/*
+ * Run fn(arg) after the response has been sent and the request finished
+ * (work that must not delay the answer, e.g. memory extraction).  arg is
+ * owned by the job: fn must free it.  One job per request (a second one
+ * runs at once).  The request is gone by then: copy what the job needs.
+ */
+typedef void (*rose_defer_fn)(void *arg);
+void rose_req_defer(struct rose_req *req, rose_defer_fn fn, void *arg);
+
 /* Name the session in this request's log line. */
 void rose_req_log_session(struct rose_req *req, const char *session_id);
 

@@ -22,16 +22,6 @@
 #define SENTENCES_MAX 24
 #define SENTENCE_MAX 400
 
-static const char *const type_names[ROSE_MEM__MAX] = {
-    "fact", "name", "loss", "emotion", "relationship", "preference", "goal",
-};
-
-const char *
-rose_memory_type_name(enum rose_memory_type type)
-{
-    return (int)type >= 0 && type < ROSE_MEM__MAX ? type_names[type] : NULL;
-}
-
 static const char *const loss_words[] = {
     "passed away", "passed on", "died", "death", "lost my", "funeral", "miscarriage",
     "killed", "grave", "widow", "bereave", "took her life", "took his life", "buried",
@@ -94,16 +84,16 @@ static int
 classify(const char *low)
 {
     if (has_any(low, loss_words, N(loss_words)))
-        return ROSE_MEM_LOSS;
+        return ROSE_MEMORY_LOSS;
     if (has_any(low, first_person_feeling, N(first_person_feeling)) &&
         has_any(low, feeling_words, N(feeling_words)))
-        return ROSE_MEM_EMOTION;
+        return ROSE_MEMORY_EMOTION;
     if (has_any(low, goal_words, N(goal_words)))
-        return ROSE_MEM_GOAL;
+        return ROSE_MEMORY_GOAL;
     if (has_any(low, preference_words, N(preference_words)))
-        return ROSE_MEM_PREFERENCE;
+        return ROSE_MEMORY_PREFERENCE;
     if (has_any(low, relation_words, N(relation_words)))
-        return ROSE_MEM_RELATIONSHIP;
+        return ROSE_MEMORY_RELATIONSHIP;
     return -1;
 }
 
@@ -111,10 +101,10 @@ classify(const char *low)
 static int
 rank(int type)
 {
-    static const int order[ROSE_MEM__MAX] = {
-        [ROSE_MEM_NAME] = 0,    [ROSE_MEM_LOSS] = 1,       [ROSE_MEM_EMOTION] = 2,
-        [ROSE_MEM_GOAL] = 3,    [ROSE_MEM_PREFERENCE] = 4, [ROSE_MEM_RELATIONSHIP] = 5,
-        [ROSE_MEM_FACT] = 6,
+    static const int order[ROSE_MEMORY__MAX] = {
+        [ROSE_MEMORY_NAME] = 0,    [ROSE_MEMORY_LOSS] = 1,       [ROSE_MEMORY_EMOTION] = 2,
+        [ROSE_MEMORY_GOAL] = 3,    [ROSE_MEMORY_PREFERENCE] = 4, [ROSE_MEMORY_RELATIONSHIP] = 5,
+        [ROSE_MEMORY_FACT] = 6,    [ROSE_MEMORY_OTHER] = 7,
     };
     return order[type];
 }
@@ -208,7 +198,7 @@ rose_memory_extract_offline(const char *text, char **memory, enum rose_memory_ty
             rose_buf_free(&b);
             return ROSE_ERR_NOMEM;
         }
-        *type = ROSE_MEM_NAME;
+        *type = ROSE_MEMORY_NAME;
         return ROSE_OK;
     }
     while (*p && count++ < SENTENCES_MAX) {
@@ -249,7 +239,6 @@ rose_memory_parse_llm(const char *answer, size_t len, char **memory, enum rose_m
     char low[ROSE_MEMORY_TEXT_MAX + 1];
     enum rose_err err = ROSE_ERR_PARSE;
     size_t i, n;
-    int t;
 
     if (answer == NULL || !rose_utf8_valid(answer, len) || memchr(answer, '\0', len) != NULL)
         return ROSE_ERR_PARSE;
@@ -300,21 +289,19 @@ rose_memory_parse_llm(const char *answer, size_t len, char **memory, enum rose_m
         goto out;
     }
     /* The type: the model's, when it named a known one; else from the words. */
-    *type = ROSE_MEM_FACT;
+    *type = ROSE_MEMORY_FACT;
     if (json_object_object_get_ex(o, "memory_type", &mt) && json_object_is_type(mt, json_type_string)) {
-        for (t = 0; t < ROSE_MEM__MAX; t++)
-            if (strcmp(json_object_get_string(mt), type_names[t]) == 0)
-                *type = (enum rose_memory_type)t;
+        rose_memory_type_parse(json_object_get_string(mt), type);
     } else {
         for (i = 0; i < n && i < ROSE_MEMORY_TEXT_MAX; i++)
             low[i] = (char)tolower((unsigned char)(*memory)[i]);
         low[i] = '\0';
         if (strstr(low, "name is") != NULL)
-            *type = ROSE_MEM_NAME;
+            *type = ROSE_MEMORY_NAME;
         else if (has_any(low, loss_words, N(loss_words)))
-            *type = ROSE_MEM_LOSS;
+            *type = ROSE_MEMORY_LOSS;
         else if (has_any(low, feeling_words, N(feeling_words)))
-            *type = ROSE_MEM_EMOTION;
+            *type = ROSE_MEMORY_EMOTION;
     }
     err = ROSE_OK;
 out:

@@ -15,23 +15,10 @@
 #include <stddef.h>
 
 #include "core/err.h"
+#include "memory/vectors.h"
 
-enum rose_memory_type {
-    ROSE_MEM_FACT,
-    ROSE_MEM_NAME,
-    ROSE_MEM_LOSS,
-    ROSE_MEM_EMOTION,
-    ROSE_MEM_RELATIONSHIP,
-    ROSE_MEM_PREFERENCE,
-    ROSE_MEM_GOAL,
-    ROSE_MEM__MAX
-};
-
-/* "fact", "name", "loss", ...; NULL past the end. */
-const char *rose_memory_type_name(enum rose_memory_type type);
-
-/* Most bytes of a formatted memory (longer model output is refused). */
-#define ROSE_MEMORY_TEXT_MAX 500
+/* enum rose_memory_type, rose_memory_type_name() and ROSE_MEMORY_TEXT_MAX
+ * are the memory store's (memory/vectors.h). */
 
 /*
  * Rules over text.  ROSE_OK with *memory (malloc'd, caller frees) and *type

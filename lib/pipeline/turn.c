@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "core/text.h"
 #include "engines/companion.h"
+#include "memory/service.h"
 #include "pipeline/persona.h"
 #include "pipeline/turn.h"
 #include "providers/llm.h"
@@ -23,6 +24,8 @@ struct turn {
     struct json_object *state;
     char parent[37];     /* the checkpoint the next one descends from */
     char *name;          /* the person's name, if known */
+    char **memories;     /* what Rose remembers that bears on this turn */
+    size_t nmemories;
     char activity[160];  /* Rose's activity right now */
     int offline;         /* the reply came from the companion engine */
     int fallback;        /* ... because the LLM failed */
@@ -207,8 +210,39 @@ node_router(struct turn *t)
     return ROSE_OK;
 }
 
-/* context_inject: Rose's activity now, and what she knows of the person.
- * (Long-term memories join here with issue 4.) */
+/*
+ * The user's long-term memories related to this message, into t->memories
+ * and the state.  Without a memory service (no model, store down) the turn
+ * goes on without them; that is logged once by the service.
+ */
+static void
+recall(struct turn *t)
+{
+    struct rose_memsvc *m;
+    struct rose_memory *mems = NULL;
+    struct json_object *arr;
+    size_t n = 0, i;
+
+    if (!rose_memory_enabled(t->o->cfg) || rose_memsvc_get(t->o->cfg, t->o->st, &m) != ROSE_OK ||
+        rose_memsvc_recall(m, t->o->user_id, t->o->message, (int)t->o->cfg->memory_top_k, &mems,
+                           &n) != ROSE_OK)
+        return;
+    if (n > 0 && (t->memories = calloc(n, sizeof(*t->memories))) != NULL &&
+        (arr = json_object_new_array()) != NULL) {
+        for (i = 0; i < n; i++) {
+            t->memories[t->nmemories] = strdup(mems[i].text);
+            if (t->memories[t->nmemories] != NULL) {
+                json_object_array_add(arr, json_object_new_string(mems[i].text));
+                t->nmemories++;
+            }
+        }
+        json_object_object_add(t->state, "memories", arr);
+    }
+    rose_memories_free(mems, n);
+}
+
+/* context_inject: Rose's activity now, and what she knows of the person:
+ * the name and the long-term memories related to this message. */
 static enum rose_err
 node_context_inject(struct turn *t)
 {
@@ -219,6 +253,7 @@ node_context_inject(struct turn *t)
         t->activity[0] = '\0';
     if ((err = rose_user_name(t->o->st, t->o->user_id, &t->name)) != ROSE_OK)
         return err;
+    recall(t);
     if (rose_companion_find_name(t->o->message, found, sizeof(found))) {
         /* A person who introduces themselves: remember the name. */
         if ((err = rose_user_set_name(t->o->st, t->o->user_id, found)) != ROSE_OK)
@@ -269,6 +304,8 @@ respond_offline(struct turn *t, char **reply)
     c.history = hist;
     c.history_len = n;
     c.name = t->name;
+    c.memories = (const char *const *)t->memories;
+    c.memories_len = t->nmemories;
     c.activity = t->activity[0] ? t->activity : NULL;
     c.seed = (unsigned long)n;
     err = rose_companion_reply(&c, reply);
@@ -307,6 +344,8 @@ respond_llm(struct turn *t, char **reply)
     memset(&r, 0, sizeof(r));
     memset(&pc, 0, sizeof(pc));
     pc.name = t->name;
+    pc.memories = (const char *const *)t->memories;
+    pc.memories_len = t->nmemories;
     pc.summary = state_str(t, "summary");
     pc.now = time(NULL);
     if ((err = rose_persona_system_prompt(&pc, &sys)) != ROSE_OK)
@@ -576,8 +615,9 @@ struct node {
     const char *timing; /* key in "timings" */
 };
 
-/* The nodes, in the order a turn meets them.  Long-term memory brings
- * memory_extract (before router) with issue 4. */
+/* The nodes, in the order a turn meets them.  memory_extract runs after
+ * the reply has been sent (rose_memory_extract_job, deferred by the
+ * endpoint), so deciding what to remember never delays Rose's answer. */
 static const struct node nodes[] = {
     {"router", node_router, 1, "router_ms"},
     {"context_inject", node_context_inject, 1, "context_ms"},
@@ -703,6 +743,7 @@ rose_turn_run(const struct rose_turn_opts *o, struct rose_turn_result *res)
         return ROSE_ERR_NOMEM;
     state_set(&t, "message", o->message);
     json_object_object_del(t.state, "reply");
+    json_object_object_del(t.state, "memories");
     while (at != END && err == ROSE_OK) {
         int i = node_index(at);
         double t0 = rose_mono_ms();
@@ -727,5 +768,8 @@ rose_turn_run(const struct rose_turn_opts *o, struct rose_turn_result *res)
         err = ROSE_ERR_NOMEM;
     json_object_put(t.state);
     free(t.name);
+    while (t.nmemories > 0)
+        free(t.memories[--t.nmemories]);
+    free(t.memories);
     return err;
 }

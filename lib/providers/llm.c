@@ -11,14 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <curl/curl.h>
 #include <json-c/json.h>
 
 #include "core/buf.h"
 #include "core/limits.h"
-#include "core/text.h"
+#include "providers/http_common.h"
 #include "providers/llm.h"
 #include "providers/sse.h"
 
@@ -26,44 +25,18 @@
 struct call {
     const struct rose_llm_opts *o;
     struct rose_llm_result *res;
-    CURL *curl;
+    struct rose_pcall pc; /* the handle, the body (unless an event stream), what
+                           * the server said; pc.err: why a callback stopped */
     int stream;           /* we asked for "stream": true */
     int started;          /* the first body byte arrived; `sse` is decided */
     int sse;              /* the body is an event stream (2xx to a stream request) */
     int done;             /* saw `data: [DONE]` */
     size_t received;      /* body bytes so far, against o->max_response_bytes */
-    struct rose_buf body; /* the body, unless it is an event stream */
     struct rose_sse *parser;
     struct rose_buf text; /* reply text so far, for a stream */
     rose_llm_token_fn on_token;
     void *arg;
-    enum rose_err err; /* why a callback stopped the transfer */
 };
-
-/* Parse json[0..n) as one JSON object; nothing may follow it. */
-static enum rose_err
-parse_object(const char *json, size_t n, struct json_object **out)
-{
-    struct json_tokener *tok;
-    struct json_object *o;
-    enum rose_err err = ROSE_OK;
-
-    if (n > INT_MAX)
-        return ROSE_ERR_TOO_LARGE;
-    if ((tok = json_tokener_new_ex(ROSE_JSON_DEPTH_MAX)) == NULL)
-        return ROSE_ERR_NOMEM;
-    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-    o = json_tokener_parse_ex(tok, json, (int)n);
-    if (o == NULL || json_tokener_get_parse_end(tok) != n ||
-        !json_object_is_type(o, json_type_object)) {
-        json_object_put(o);
-        err = ROSE_ERR_PARSE;
-    } else {
-        *out = o;
-    }
-    json_tokener_free(tok);
-    return err;
-}
 
 /* An optional member: 1 if key is there and not null. */
 static int
@@ -165,7 +138,7 @@ decode(const char *json, size_t n, const char *part, struct rose_llm_chunk *out)
     struct rose_llm_chunk c = {.prompt_tokens = -1, .completion_tokens = -1};
     enum rose_err err;
 
-    if ((err = parse_object(json, n, &c.root)) != ROSE_OK)
+    if ((err = rose_pcall_parse_object(json, n, &c.root)) != ROSE_OK)
         return err;
     if ((err = read_completion(c.root, part, &c)) != ROSE_OK) {
         json_object_put(c.root);
@@ -201,22 +174,11 @@ rose_llm_result_free(struct rose_llm_result *res)
     res->finish_reason = NULL;
 }
 
-static int
-is_kind_char(char ch)
-{
-    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-           ch == '_' || ch == '.' || ch == '-';
-}
-
-/* Keep an upstream error kind, made safe to log: [A-Za-z0-9_.-] only. */
+/* Keep an upstream error kind, made safe to log. */
 static void
-set_error_type(struct rose_llm_result *res, const char *kind)
+set_error_type(struct call *c, const char *kind)
 {
-    size_t i;
-
-    for (i = 0; kind[i] && i < sizeof(res->error_type) - 1; i++)
-        res->error_type[i] = is_kind_char(kind[i]) ? kind[i] : '_';
-    res->error_type[i] = '\0';
+    rose_pcall_safe_copy(c->pc.error_type, kind, strlen(kind));
 }
 
 static enum rose_err
@@ -258,7 +220,7 @@ on_event(void *arg, const char *event, const char *data, size_t datalen)
     if ((err = rose_llm_decode_chunk(data, datalen, &c)) != ROSE_OK)
         return err;
     if (c.error != NULL) {
-        set_error_type(call->res, c.error);
+        set_error_type(call, c.error);
         err = ROSE_ERR_UPSTREAM;
         goto out;
     }
@@ -287,58 +249,18 @@ write_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 
     if (!c->started) {
         c->started = 1;
-        curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
+        curl_easy_getinfo(c->pc.curl, CURLINFO_RESPONSE_CODE, &status);
         c->sse = c->stream && status >= 200 && status < 300;
     }
     if (n > c->o->max_response_bytes - c->received) {
-        c->err = ROSE_ERR_TOO_LARGE;
+        c->pc.err = ROSE_ERR_TOO_LARGE;
         return 0;
     }
     c->received += n;
-    err = c->sse ? rose_sse_feed(c->parser, ptr, n) : rose_buf_append(&c->body, ptr, n);
+    err = c->sse ? rose_sse_feed(c->parser, ptr, n) : rose_buf_append(&c->pc.body, ptr, n);
     if (err != ROSE_OK) {
-        c->err = err;
+        c->pc.err = err;
         return 0; /* makes libcurl stop with CURLE_WRITE_ERROR */
-    }
-    return n;
-}
-
-/* Retry-After: delta-seconds or an HTTP date (RFC 9110 §10.2.3); -1 if
- * neither.  Digits by hand, since strtod() would follow the locale. */
-static double
-parse_retry_after(const char *v)
-{
-    double d = 0;
-    time_t t;
-
-    if (*v >= '0' && *v <= '9') {
-        for (; *v >= '0' && *v <= '9'; v++)
-            d = d * 10 + (*v - '0');
-        return *v == '\0' ? d : -1;
-    }
-    if ((t = curl_getdate(v, NULL)) == -1)
-        return -1;
-    d = difftime(t, time(NULL));
-    return d > 0 ? d : 0;
-}
-
-static size_t
-read_header(char *buf, size_t size, size_t nitems, void *userdata)
-{
-    static const char name[] = "retry-after:";
-    struct call *c = userdata;
-    size_t n = size * nitems, vlen;
-    char value[64];
-
-    if (n >= 5 && memcmp(buf, "HTTP/", 5) == 0) {
-        c->res->retry_after_s = -1; /* a new response (after a 100) starts */
-    } else if (n > sizeof(name) - 1 && rose_strnieq(buf, name, sizeof(name) - 1)) {
-        vlen = n - (sizeof(name) - 1);
-        if (vlen < sizeof(value)) { /* longer is no number or date we know */
-            memcpy(value, buf + sizeof(name) - 1, vlen);
-            value[vlen] = '\0';
-            c->res->retry_after_s = parse_retry_after(rose_trim(value));
-        }
     }
     return n;
 }
@@ -404,15 +326,6 @@ out:
     return err;
 }
 
-static int
-has_control_char(const char *s)
-{
-    for (; *s; s++)
-        if ((unsigned char)*s < 0x20 || *s == 0x7f)
-            return 1;
-    return 0;
-}
-
 static enum rose_err
 check_args(const struct rose_llm_opts *o, const struct rose_llm_msg *msgs, size_t n)
 {
@@ -423,7 +336,7 @@ check_args(const struct rose_llm_opts *o, const struct rose_llm_msg *msgs, size_
         o->connect_timeout_ms <= 0 || o->timeout_ms <= 0 || o->max_response_bytes == 0)
         return ROSE_ERR_CONFIG;
     /* A CR or LF in the key would let it write its own headers. */
-    if (o->api_key != NULL && has_control_char(o->api_key))
+    if (o->api_key != NULL && rose_pcall_has_control_char(o->api_key))
         return ROSE_ERR_CONFIG;
     if (msgs == NULL || n == 0)
         return ROSE_ERR_INTERNAL;
@@ -433,48 +346,6 @@ check_args(const struct rose_llm_opts *o, const struct rose_llm_msg *msgs, size_
     return ROSE_OK;
 }
 
-static enum rose_err
-curl_error(CURLcode rc)
-{
-    switch (rc) {
-    case CURLE_OPERATION_TIMEDOUT:
-        return ROSE_ERR_TIMEOUT;
-    case CURLE_OUT_OF_MEMORY:
-        return ROSE_ERR_NOMEM;
-    case CURLE_URL_MALFORMAT:
-    case CURLE_UNSUPPORTED_PROTOCOL:
-        return ROSE_ERR_CONFIG;
-    case CURLE_FILESIZE_EXCEEDED:
-        return ROSE_ERR_TOO_LARGE;
-    default:
-        /* refused, DNS, TLS, reset, closed early: the provider is not there */
-        return ROSE_ERR_UNAVAILABLE;
-    }
-}
-
-static enum rose_err
-status_error(long status)
-{
-    if (status == 429)
-        return ROSE_ERR_RATE_LIMITED;
-    if (status == 498 || (status >= 500 && status <= 599))
-        return ROSE_ERR_UNAVAILABLE;
-    return ROSE_ERR_UPSTREAM;
-}
-
-/* Take error.code / error.type from an error body, if it is one. */
-static void
-read_error_body(struct call *c)
-{
-    struct rose_llm_chunk ch;
-
-    if (decode(c->body.data ? c->body.data : "", c->body.len, "message", &ch) != ROSE_OK)
-        return;
-    if (ch.error != NULL)
-        set_error_type(c->res, ch.error);
-    rose_llm_chunk_free(&ch);
-}
-
 /* A plain (non-stream) 2xx reply. */
 static enum rose_err
 read_reply(struct call *c)
@@ -482,10 +353,11 @@ read_reply(struct call *c)
     struct rose_llm_chunk ch;
     enum rose_err err;
 
-    if ((err = decode(c->body.data ? c->body.data : "", c->body.len, "message", &ch)) != ROSE_OK)
+    if ((err = decode(c->pc.body.data ? c->pc.body.data : "", c->pc.body.len, "message", &ch)) !=
+        ROSE_OK)
         return err;
     if (ch.error != NULL) {
-        set_error_type(c->res, ch.error);
+        set_error_type(c, ch.error);
         err = ROSE_ERR_UPSTREAM;
     } else if (ch.content == NULL) {
         err = ROSE_ERR_PARSE; /* no text: not a reply we can use */
@@ -513,16 +385,13 @@ send_request(const struct rose_llm_opts *o, const struct rose_llm_msg *msgs, siz
 {
     struct call c;
     struct json_object *req = NULL;
-    struct curl_slist *headers = NULL, *h;
     struct rose_buf url;
     /* "Expect:" turns off the 100-continue round trip before the body. */
     const char *hdrs[] = {"Content-Type: application/json",
                           stream ? "Accept: text/event-stream" : "Accept: application/json",
-                          "Expect:"};
+                          "Expect:", NULL};
     const char *body;
-    size_t bodylen, baselen, i;
-    long status = 0;
-    CURLcode rc;
+    size_t bodylen;
     enum rose_err err;
 
     memset(res, 0, sizeof(*res));
@@ -537,13 +406,12 @@ send_request(const struct rose_llm_opts *o, const struct rose_llm_msg *msgs, siz
     c.stream = stream;
     c.on_token = on_token;
     c.arg = arg;
-    rose_buf_init(&c.body, o->max_response_bytes);
+    rose_pcall_init(&c.pc, o->max_response_bytes);
+    c.pc.errors = ROSE_PCALL_ERRORS_OPENAI;
+    c.pc.unavailable_498 = 1; /* Groq: capacity exceeded */
     rose_buf_init(&c.text, o->max_response_bytes);
 
-    baselen = strlen(o->base_url);
-    while (baselen > 0 && o->base_url[baselen - 1] == '/')
-        baselen--;
-    if ((err = rose_buf_append(&url, o->base_url, baselen)) != ROSE_OK ||
+    if ((err = rose_pcall_url(&url, o->base_url)) != ROSE_OK ||
         (err = rose_buf_puts(&url, "/chat/completions")) != ROSE_OK)
         goto out;
     if ((err = build_request(o, msgs, n, stream, &req)) != ROSE_OK)
@@ -556,76 +424,43 @@ send_request(const struct rose_llm_opts *o, const struct rose_llm_msg *msgs, siz
     }
     if (stream && (err = rose_sse_new(on_event, &c, o->max_response_bytes, &c.parser)) != ROSE_OK)
         goto out;
-
-    if ((c.curl = curl_easy_init()) == NULL) {
-        err = ROSE_ERR_NOMEM;
+    if ((err = rose_pcall_add_headers(&c.pc, hdrs)) != ROSE_OK ||
+        (err = rose_pcall_open(&c.pc, url.data, o->connect_timeout_ms, o->timeout_ms,
+                               o->api_key)) != ROSE_OK)
         goto out;
-    }
-    for (i = 0; i < sizeof(hdrs) / sizeof(hdrs[0]); i++) {
-        if ((h = curl_slist_append(headers, hdrs[i])) == NULL) {
-            err = ROSE_ERR_NOMEM;
-            goto out;
-        }
-        headers = h;
-    }
-    curl_easy_setopt(c.curl, CURLOPT_URL, url.data);
-    curl_easy_setopt(c.curl, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c.curl, CURLOPT_NOSIGNAL, 1L); /* no SIGALRM in a threaded worker */
-    curl_easy_setopt(c.curl, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
-    curl_easy_setopt(c.curl, CURLOPT_TIMEOUT_MS, o->timeout_ms);
-    curl_easy_setopt(c.curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_response_bytes);
-    curl_easy_setopt(c.curl, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(c.curl, CURLOPT_USERAGENT, "rose");
-    if (o->api_key != NULL && o->api_key[0] != '\0') {
-        /* libcurl writes "Authorization: Bearer <key>" itself. */
-        curl_easy_setopt(c.curl, CURLOPT_HTTPAUTH, CURLAUTH_BEARER);
-        curl_easy_setopt(c.curl, CURLOPT_XOAUTH2_BEARER, o->api_key);
-    }
-    curl_easy_setopt(c.curl, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c.curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)bodylen);
-    curl_easy_setopt(c.curl, CURLOPT_WRITEFUNCTION, write_body);
-    curl_easy_setopt(c.curl, CURLOPT_WRITEDATA, &c);
-    curl_easy_setopt(c.curl, CURLOPT_HEADERFUNCTION, read_header);
-    curl_easy_setopt(c.curl, CURLOPT_HEADERDATA, &c);
+    curl_easy_setopt(c.pc.curl, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(c.pc.curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)bodylen);
+    /* Our own body callback: a stream goes through the SSE parser. */
+    curl_easy_setopt(c.pc.curl, CURLOPT_WRITEFUNCTION, write_body);
+    curl_easy_setopt(c.pc.curl, CURLOPT_WRITEDATA, &c);
 
-    rc = curl_easy_perform(c.curl);
-    curl_easy_getinfo(c.curl, CURLINFO_RESPONSE_CODE, &status);
-    res->http_status = (int)status;
-    if (status != 429 && status != 503)
-        res->retry_after_s = -1;
+    err = rose_pcall_perform(&c.pc);
     if (!c.started) /* no body at all: decide as write_body() would have */
-        c.sse = stream && status >= 200 && status < 300;
-
-    if (status != 0 && (status < 200 || status > 299)) {
-        /* An error answer: its status decides, whatever became of its body. */
-        if (rc == CURLE_OK && c.err == ROSE_OK)
-            read_error_body(&c);
-        err = status_error(status);
-    } else if (c.err != ROSE_OK) {
-        err = c.err; /* a callback stopped the transfer: too large, bad chunk... */
+        c.sse = stream && c.pc.status >= 200 && c.pc.status < 300;
+    if (err != ROSE_OK) {
+        /* an error status, or a callback stopped the transfer: too large, bad chunk... */
     } else if (c.sse) {
         /* A stream is finished once it says so, whatever happens to the
          * connection after that; if it ends first, it was cut off. */
         if (c.done || res->finish_reason != NULL)
             err = ROSE_OK;
-        else if (rc == CURLE_OK || connection_broke(rc))
+        else if (c.pc.rc == CURLE_OK || connection_broke(c.pc.rc))
             err = ROSE_ERR_PARSE;
         else
-            err = curl_error(rc); /* a timeout, mostly */
-    } else if (rc != CURLE_OK) {
-        err = curl_error(rc);
-    } else {
+            err = rose_pcall_curl_error(c.pc.rc); /* a timeout, mostly */
+    } else if ((err = rose_pcall_curl_error(c.pc.rc)) == ROSE_OK) {
         err = read_reply(&c);
     }
     if (c.sse && res->text == NULL && (res->text = rose_buf_steal(&c.text)) == NULL)
         err = ROSE_ERR_NOMEM;
+    res->http_status = (int)c.pc.status;
+    res->retry_after_s = c.pc.retry_after_s;
+    memcpy(res->error_type, c.pc.error_type, sizeof(res->error_type));
 
 out:
-    curl_easy_cleanup(c.curl);
-    curl_slist_free_all(headers);
+    rose_pcall_free(&c.pc);
     json_object_put(req);
     rose_sse_free(c.parser);
-    rose_buf_free(&c.body);
     rose_buf_free(&c.text);
     rose_buf_free(&url);
     return err;

@@ -112,6 +112,32 @@ static const char *const migrations[] = {
 
     /* 4: voice turns that heard only silence, in a row (reset by speech) */
     "ALTER TABLE sessions ADD COLUMN silent_turns INTEGER NOT NULL DEFAULT 0;",
+
+    /* 5: long-term memories (lib/memory/vectors.c); users.memory_version,
+     *    bumped by triggers, tells every worker when its in-memory copy of a
+     *    user's vectors is stale. */
+    "CREATE TABLE memories ("
+    "  id           TEXT PRIMARY KEY,"
+    "  user_id      TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    "  session_id   TEXT REFERENCES sessions(id) ON DELETE SET NULL,"
+    "  text         TEXT NOT NULL,"
+    "  memory_type  TEXT NOT NULL CHECK (memory_type IN ('fact', 'preference', 'emotion',"
+    "               'loss', 'goal', 'relationship', 'name', 'other')),"
+    "  created_at   INTEGER NOT NULL,"
+    "  embedder     TEXT NOT NULL,"
+    "  dim          INTEGER NOT NULL CHECK (dim > 0),"
+    "  vector       BLOB NOT NULL CHECK (length(vector) = 4 * dim)"
+    ");"
+    "CREATE INDEX memories_user ON memories(user_id, created_at);"
+    "CREATE INDEX memories_session ON memories(session_id);"
+    "ALTER TABLE users ADD COLUMN memory_version INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TRIGGER memories_added AFTER INSERT ON memories BEGIN"
+    "  UPDATE users SET memory_version = memory_version + 1 WHERE id = NEW.user_id; END;"
+    "CREATE TRIGGER memories_removed AFTER DELETE ON memories BEGIN"
+    "  UPDATE users SET memory_version = memory_version + 1 WHERE id = OLD.user_id; END;"
+    "CREATE TRIGGER memories_changed AFTER UPDATE OF user_id, embedder, dim, vector ON memories "
+    "BEGIN UPDATE users SET memory_version = memory_version + 1"
+    "  WHERE id IN (OLD.user_id, NEW.user_id); END;",
 };
 
 size_t

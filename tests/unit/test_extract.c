@@ -13,24 +13,24 @@ static const struct {
     enum rose_memory_type type;
     const char *want; /* exact memory, or NULL to skip the text check */
 } offline[] = {
-    {"My name is Sarah", 1, ROSE_MEM_NAME, "Their name is Sarah."},
-    {"Hi Rose, I'm Daniel.", 1, ROSE_MEM_NAME, "Their name is Daniel."},
-    {"My mother passed away last spring", 1, ROSE_MEM_LOSS,
+    {"My name is Sarah", 1, ROSE_MEMORY_NAME, "Their name is Sarah."},
+    {"Hi Rose, I'm Daniel.", 1, ROSE_MEMORY_NAME, "Their name is Daniel."},
+    {"My mother passed away last spring", 1, ROSE_MEMORY_LOSS,
      "Their mother passed away last spring."},
-    {"Hello. My dad died in March and I miss him.", 1, ROSE_MEM_LOSS,
+    {"Hello. My dad died in March and I miss him.", 1, ROSE_MEMORY_LOSS,
      "Their dad died in March and they miss him."},
-    {"I've been so anxious since the funeral", 1, ROSE_MEM_LOSS, NULL},
-    {"I feel so lonely at night", 1, ROSE_MEM_EMOTION, "They feel so lonely at night."},
-    {"I am worried all the time", 1, ROSE_MEM_EMOTION, "They are worried all the time."},
-    {"I want to plant a garden for her", 1, ROSE_MEM_GOAL, "They want to plant a garden for her."},
-    {"I love walking by the sea", 1, ROSE_MEM_PREFERENCE, "They love walking by the sea."},
-    {"My daughter Emma is five", 1, ROSE_MEM_RELATIONSHIP, "Their daughter Emma is five."},
-    {"Hi, how are you?", 0, ROSE_MEM_FACT, NULL},
-    {"Hello Rose", 0, ROSE_MEM_FACT, NULL},
-    {"What are you doing today?", 0, ROSE_MEM_FACT, NULL},
-    {"ok", 0, ROSE_MEM_FACT, NULL},
-    {"", 0, ROSE_MEM_FACT, NULL},
-    {"I'm sad", 1, ROSE_MEM_EMOTION, "They're sad."},
+    {"I've been so anxious since the funeral", 1, ROSE_MEMORY_LOSS, NULL},
+    {"I feel so lonely at night", 1, ROSE_MEMORY_EMOTION, "They feel so lonely at night."},
+    {"I am worried all the time", 1, ROSE_MEMORY_EMOTION, "They are worried all the time."},
+    {"I want to plant a garden for her", 1, ROSE_MEMORY_GOAL, "They want to plant a garden for her."},
+    {"I love walking by the sea", 1, ROSE_MEMORY_PREFERENCE, "They love walking by the sea."},
+    {"My daughter Emma is five", 1, ROSE_MEMORY_RELATIONSHIP, "Their daughter Emma is five."},
+    {"Hi, how are you?", 0, ROSE_MEMORY_FACT, NULL},
+    {"Hello Rose", 0, ROSE_MEMORY_FACT, NULL},
+    {"What are you doing today?", 0, ROSE_MEMORY_FACT, NULL},
+    {"ok", 0, ROSE_MEMORY_FACT, NULL},
+    {"", 0, ROSE_MEMORY_FACT, NULL},
+    {"I'm sad", 1, ROSE_MEMORY_EMOTION, "They're sad."},
 };
 
 static const struct {
@@ -41,13 +41,13 @@ static const struct {
 } llm[] = {
     {"{\"is_important\": true, \"formatted_memory\": \"Experiencing anxiety since her mother's "
      "death a month ago\"}",
-     ROSE_OK, "Experiencing anxiety since her mother's death a month ago", ROSE_MEM_LOSS},
+     ROSE_OK, "Experiencing anxiety since her mother's death a month ago", ROSE_MEMORY_LOSS},
     {"{\"is_important\": false, \"formatted_memory\": null}", ROSE_ERR_NOT_FOUND, NULL, 0},
     {"```json\n{\"is_important\": true, \"formatted_memory\": \"Name is Sarah\"}\n```", ROSE_OK,
-     "Name is Sarah", ROSE_MEM_NAME},
+     "Name is Sarah", ROSE_MEMORY_NAME},
     {"Sure! {\"is_important\": true, \"formatted_memory\": \"Loves the sea\", \"memory_type\": "
      "\"preference\"} Hope that helps.",
-     ROSE_OK, "Loves the sea", ROSE_MEM_PREFERENCE},
+     ROSE_OK, "Loves the sea", ROSE_MEMORY_PREFERENCE},
     {"{\"is_important\": \"true\", \"formatted_memory\": \"x\"}", ROSE_ERR_PARSE, NULL, 0},
     {"{\"is_important\": true, \"formatted_memory\": 42}", ROSE_ERR_PARSE, NULL, 0},
     {"{\"is_important\": true, \"formatted_memory\": \"   \"}", ROSE_ERR_PARSE, NULL, 0},
