@@ -46,18 +46,23 @@ listing() {
         -o -printf '%p %y %s %T@ %l\n' | sort)
 }
 
-# bg_start N: a client starts N sessions in the background (ids in bg.ids,
-# statuses in bg.status); returns once it is under way.
+# bg_start N: a client keeps chatting in the background: N times, it starts
+# a session (ids in bg.ids) and says something in it (statuses of both in
+# bg.status); returns once it is under way.
 bg_start() {
     BG_N=$1
     : > "$T_DIR/bg.ids"
     : > "$T_DIR/bg.status"
     (
-        for _ in $(seq 1 "$BG_N"); do
-            curl -s -o "$T_DIR/bg.body" -w '%{http_code}\n' -X POST \
+        for n in $(seq 1 "$BG_N"); do
+            curl -s -o "$T_DIR/bg.body" -w 'start - %{http_code}\n' -X POST \
                 -H 'Content-Type: application/json' -d '{}' \
                 "$BASE/api/v1/session/start" >> "$T_DIR/bg.status"
-            jq -r '.session_id // empty' "$T_DIR/bg.body" >> "$T_DIR/bg.ids"
+            sid=$(jq -r '.session_id // empty' "$T_DIR/bg.body")
+            echo "$sid" >> "$T_DIR/bg.ids"
+            curl -s -o /dev/null -w "chat $sid %{http_code}\n" -H 'Content-Type: application/json' \
+                -d "{\"session_id\":\"$sid\",\"message\":\"I planted tulips today, number $n.\"}" \
+                "$BASE/api/v1/chat" >> "$T_DIR/bg.status"
         done
     ) &
     BG_PID=$!
@@ -68,11 +73,24 @@ bg_start() {
     done
 }
 
-# bg_wait DESC: wait for the client; every one of its requests got a 200.
+# bg_wait DESC [restore]: wait for the client; every one of its requests got
+# a 200.  After a restore, a chat turn may get 404 instead, but only in a
+# session the restore rolled back (started after the backup was taken).
 bg_wait() {
+    local lost
     wait "$BG_PID"
-    is "$(wc -l < "$T_DIR/bg.status")/$(grep -c '^200$' "$T_DIR/bg.status")" "$BG_N/$BG_N" \
+    is "$(grep -c '^start - 200$' "$T_DIR/bg.status")" "$BG_N" \
         "$1: the server answered all $BG_N session starts with 200 meanwhile"
+    if [ "${2:-}" = restore ]; then
+        lost=$(awk '$1 == "chat" && $3 == 404 {print $2}' "$T_DIR/bg.status")
+        is "$(awk '$1 == "chat" && ($3 == 200 || $3 == 404)' "$T_DIR/bg.status" | wc -l)" "$BG_N" \
+            "$1: every chat turn answered 200, or 404 for a session rolled back"
+        is "$(for s in $lost; do db "SELECT count(*) FROM sessions WHERE id = '$s'"; done | grep -vc '^0$')" 0 \
+            "$1: each 404 was for a session the restore rolled back"
+    else
+        is "$(grep -c '^chat .* 200$' "$T_DIR/bg.status")" "$BG_N" \
+            "$1: the server answered all $BG_N chat turns with 200 meanwhile"
+    fi
 }
 
 # rows_equal WANT_FILE GOT_FILE DESC: the same rows, listing any difference.
@@ -311,14 +329,15 @@ like "$OUT" '^rose-backup: already running' "backup with the lock held: says alr
 is "$(listing)" "$before_files" "backup with the lock held: no file changed"
 
 # A backup while the client writes: a consistent snapshot of the live data.
-db "SELECT * FROM sessions ORDER BY id" > "$T_DIR/r0.sessions"
+db "SELECT id, user_id, created_at FROM sessions ORDER BY id" > "$T_DIR/r0.sessions"
+db "SELECT id, session_id, role, text, created_at FROM messages ORDER BY id" > "$T_DIR/r0.messages"
 bg_start 200
 t0=$(date -u +%Y%m%d%H%M%S)
 run_job backup
 t1=$(date -u +%Y%m%d%H%M%S)
 bg_wait "backup"
 is "$RC" 0 "backup: exit 0"
-like "$OUT" "^rose-backup: wrote $BACKUP_RE \\([0-9.]+ KiB, integrity ok\\), kept 3, deleted 2 old backups; 0 errors\$" \
+like "$OUT" "^rose-backup: wrote $BACKUP_RE \\([0-9.]+ (KiB|MiB), integrity ok\\), kept 3, deleted 2 old backups; 0 errors\$" \
     "backup: summary"
 B0=$(printf '%s' "$OUT" | grep -oE "$BACKUP_RE")
 [ -f "$B0" ]; check $? "backup: the file named in the summary exists"
@@ -329,12 +348,21 @@ is "$(stat -c %a "$B0")" 600 "backup: private to the service user"
 is "$(sqlite3 "$B0" 'PRAGMA integrity_check')" ok "backup: integrity_check ok"
 is "$(sqlite3 "$B0" 'PRAGMA journal_mode')" delete "backup: one self-contained file (no WAL)"
 is "$(sqlite3 "$B0" 'PRAGMA user_version')" "$(db 'PRAGMA user_version')" "backup: same schema version"
-sqlite3 -batch -noheader "$B0" "SELECT * FROM sessions ORDER BY id" > "$T_DIR/b0.sessions"
+sqlite3 -batch -noheader "$B0" "SELECT id, user_id, created_at FROM sessions ORDER BY id" > "$T_DIR/b0.sessions"
 is "$(comm -23 "$T_DIR/r0.sessions" "$T_DIR/b0.sessions" | wc -l)" 0 \
     "backup: every session committed before it started is in it, row by row"
-db "SELECT * FROM sessions ORDER BY id" > "$T_DIR/live.sessions"
+db "SELECT id, user_id, created_at FROM sessions ORDER BY id" > "$T_DIR/live.sessions"
 is "$(comm -23 "$T_DIR/b0.sessions" "$T_DIR/live.sessions" | wc -l)" 0 \
     "backup: every session in it is a committed live row, unchanged"
+# Messages are never updated: every one committed before the backup began is
+# in it exactly, and every one in it is a live row.
+sqlite3 -batch -noheader "$B0" "SELECT id, session_id, role, text, created_at FROM messages ORDER BY id" > "$T_DIR/b0.messages"
+is "$(comm -23 "$T_DIR/r0.messages" "$T_DIR/b0.messages" | wc -l)" 0 \
+    "backup: every message committed before it started is in it, row by row"
+db "SELECT id, session_id, role, text, created_at FROM messages ORDER BY id" > "$T_DIR/live.messages"
+is "$(comm -23 "$T_DIR/b0.messages" "$T_DIR/live.messages" | wc -l)" 0 \
+    "backup: every message in it is a committed live row, unchanged"
+[ "$(wc -l < "$T_DIR/b0.messages")" -gt 0 ]; check $? "backup: it holds the chat traffic's messages"
 ls -A "$BACKUPS" | sort > "$T_DIR/backups.ls"
 is "$(grep -cE '^rose-[0-9]{8}-[0-9]{6}\.db$' "$T_DIR/backups.ls")" 3 "backup: BACKUP_KEEP=3 backups kept"
 [ -f "$BACKUPS/rose-20200104-000000.db" ] && [ -f "$BACKUPS/rose-20200103-000000.db" ]
@@ -364,7 +392,7 @@ db "INSERT INTO messages (session_id, role, text, created_at) VALUES ('$NEW_SID'
 before_db=$(db_fingerprint) before_files=$(listing)
 run_job backup -n --restore "$B1"
 is "$RC" 0 "restore -n: exit 0"
-like "$OUT" "^rose-backup: dry run: would restore $B1 \\(schema [0-9]+, [0-9.]+ KiB, integrity ok\\) into $DATA/rose.db" \
+like "$OUT" "^rose-backup: dry run: would restore $B1 \\(schema [0-9]+, [0-9.]+ (KiB|MiB), integrity ok\\) into $DATA/rose.db" \
     "restore -n: summary"
 is "$(db_fingerprint)" "$before_db" "restore -n: no row changed"
 is "$(listing)" "$before_files" "restore -n: no file changed"
@@ -377,7 +405,7 @@ is "$(db_fingerprint)" "$before_db" "restore with the lock held: no row changed"
 run_job backup --restore "$B1"
 is "$RC" 0 "restore: exit 0"
 ASIDE_RE="$DATA/rose.db.before-restore-[0-9]{8}-[0-9]{6}"
-like "$OUT" "^rose-backup: restored $B1 \\(schema [0-9]+, [0-9.]+ KiB\\) into $DATA/rose.db \\(integrity ok\\); \
+like "$OUT" "^rose-backup: restored $B1 \\(schema [0-9]+, [0-9.]+ (KiB|MiB)\\) into $DATA/rose.db \\(integrity ok\\); \
 the previous database is kept as $ASIDE_RE; 0 errors\$" "restore: summary"
 for t in users sessions messages checkpoints audio; do
     db "SELECT * FROM $t ORDER BY 1, 2" > "$T_DIR/after.$t"
@@ -404,7 +432,7 @@ status_is 200 "restore: new sessions can be started"
 sleep 1   # its own before-restore name
 bg_start 200
 run_job backup --restore "$B1"
-bg_wait "restore"
+bg_wait "restore" restore
 is "$RC" 0 "restore under traffic: exit 0"
 db "SELECT * FROM sessions ORDER BY 1, 2" > "$T_DIR/after.sessions"
 is "$(comm -23 "$T_DIR/r1.sessions" "$T_DIR/after.sessions" | wc -l)" 0 \
