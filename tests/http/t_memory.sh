@@ -145,4 +145,61 @@ like "$prompt" 'mother passed away last spring' "the reply prompt carries the mo
 like "$prompt" 'Sarah' "and the name"
 grep -q '"outcome":"malformed_model_answer"' "$T_DIR/error.log"; check $? "a malformed model answer is logged, nothing stored"
 is "$(db "SELECT count(*) FROM memories WHERE user_id = '$X_ID'")" 2 "still two memories"
+stop_server
+
+# Once more with the hosted kinds: the OpenAI-compatible /embeddings fake and
+# the Qdrant backend against its fake.  The fake embedder is a hashed bag of
+# words (it speaks the protocol, not the meaning), so the later message
+# shares words with the memory; meaning is the local embedder's test above.
+start_aux_fake() {   # start_aux_fake NAME SCRIPT ARGS...: sets ${NAME}_PORT
+    local name=$1 script=$2 i=0
+    shift 2
+    python3 "$ROSE_TOP/tests/fakes/$script" --port 0 --port-file "$T_DIR/$name.port" "$@" \
+        2> "$T_DIR/$name.log" &
+    echo $! >> "$T_DIR/aux.pids"
+    while [ ! -s "$T_DIR/$name.port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+    eval "${name}_PORT=$(cat "$T_DIR/$name.port")"
+}
+trap 'stop_fake_llm; [ -f "$T_DIR/aux.pids" ] && kill $(cat "$T_DIR/aux.pids") 2>/dev/null; rose_server_stop "$T_DIR" 2>/dev/null' EXIT
+start_aux_fake EMB fake_embeddings.py --key emb-key --dim 64
+start_aux_fake QD fake_qdrant.py --key qd-key
+rm -rf "$T_DIR/data"
+start_server "LLM_BASE_URL=$FAKE_URL" "LLM_API_KEY=test-key" \
+    "EMBEDDINGS_BASE_URL=http://127.0.0.1:$EMB_PORT/v1" "EMBEDDINGS_API_KEY=emb-key" \
+    "EMBEDDINGS_MODEL=fake-embed" "EMBEDDINGS_DIM=64" \
+    "VECTOR_STORE=qdrant" "QDRANT_URL=http://127.0.0.1:$QD_PORT" "QDRANT_API_KEY=qd-key" \
+    || { not_ok "server starts with hosted memory"; finish; }
+req GET /api/v1/health
+json_is .services.embeddings.status ok "health: hosted embeddings"
+json_is .services.vector_store.provider qdrant "health: Qdrant vector store"
+fake_reset
+new_session; X_SID=$SID X_TOKEN=$TOKEN X_ID=$UID_
+fake_script '[{"reply": "Hello Sarah."}, {"reply": "{\"is_important\": true, \"formatted_memory\": \"Her name is Sarah\"}"}]'
+chat "$X_SID" "$X_TOKEN" "My name is Sarah"
+fake_script '[{"reply": "I am so sorry."}, {"reply": "{\"is_important\": true, \"formatted_memory\": \"Her mother passed away last spring\"}"}]'
+chat "$X_SID" "$X_TOKEN" "My mother passed away last spring"
+qd_points() { curl -s -H 'api-key: qd-key' -X POST -H 'Content-Type: application/json' \
+    -d "{\"limit\": 100, \"with_payload\": true, \"filter\": {\"must\": [{\"key\": \"user_id\", \"match\": {\"value\": \"$1\"}}]}}" \
+    "http://127.0.0.1:$QD_PORT/collections/long_term_memory/points/scroll" | jq '.result.points | length'; }
+i=0; while [ "$(qd_points "$X_ID")" -lt 2 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+is "$(qd_points "$X_ID")" 2 "Qdrant: two memories kept as points of X"
+is "$(db "SELECT count(*) FROM memories")" 0 "nothing kept in SQLite with the Qdrant backend"
+fake_script '[{"reply": "Tell me about her."}, {"reply": "{\"is_important\": false, \"formatted_memory\": null}"}]'
+req POST /api/v1/session/start -H "Authorization: Bearer $X_TOKEN" -H "$J" -d '{}'
+X_SID2=$(json .session_id)
+chat "$X_SID2" "$X_TOKEN" "I keep thinking about how my mother passed away last spring"
+status_is 200 "hosted memory: a later session"
+like "$(recalled "$X_SID2")" 'mother passed away' "recalled from Qdrant"
+prompt=$(fake_requests | jq -r '[.[] | select(.path | endswith("/chat/completions")) | select(.body.model == "llama-3.3-70b-versatile")] | last | .body.messages[0].content')
+like "$prompt" 'mother passed away last spring' "the reply prompt carries it"
+new_session; Y_SID=$SID Y_TOKEN=$TOKEN
+fake_script '[{"reply": "I hear you."}, {"reply": "{\"is_important\": false, \"formatted_memory\": null}"}]'
+chat "$Y_SID" "$Y_TOKEN" "I keep thinking about how my mother passed away last spring"
+is "$(recalled "$Y_SID")" "" "Y recalls nothing of X from Qdrant"
+searches=$(grep -c 'points/search\|points/query' "$T_DIR/QD.log" 2>/dev/null || true)
+req DELETE /api/v1/me -H "Authorization: Bearer $X_TOKEN"
+status_is 204 "DELETE /me with Qdrant"
+is "$(qd_points "$X_ID")" 0 "X's points are gone from Qdrant"
+req GET /api/v1/memories -H "Authorization: Bearer $Y_TOKEN"
+status_is 200 "Y lists (none)"
 finish
