@@ -454,6 +454,12 @@ process(struct rose_req *req)
             goto out;
         turn_body = tr.body;
         llm_ms = ms_since(tl);
+        {
+            struct json_object *tmj, *pm;
+            if (json_object_object_get_ex(turn_body, "timings", &tmj) &&
+                json_object_object_get_ex(tmj, "provider_ms", &pm))
+                provider_ms += json_object_get_double(pm); /* the LLM's share */
+        }
         rose_req_defer(req, rose_memory_extract_job_run,
                        rose_memory_extract_job(cfg, st, s.user_id, s.id, transcript));
         {
