@@ -5,10 +5,13 @@
  * A sentence's vector is the weighted mean of its words' vectors, L2-
  * normalised, so the cosine of two sentences is their dot product.  The word
  * vectors are fastText skip-gram vectors trained at build time on the
- * dictionaries Debian ships (WordNet and GCIDE): a word is placed near the
- * words that define it, so "mom" lands near "mother" and "anxious" near
- * "worried" although they share no letters.  Frequent words weigh less
- * (weight a / (a + p(word)), "SIF"), so "the" and "my" hardly count.
+ * dictionaries Debian ships (WordNet and GCIDE), where a word stands near
+ * the words that define it, then pulled towards their WordNet synonyms,
+ * hypernyms and lemmas: "mom" lands near "mother", "anxious" near
+ * "worried", "died" near "passed away", though they share no letters.
+ * Frequent words weigh less (a / (a + p(word)), "SIF"), so "the" and "my"
+ * hardly count.  Word order and negation are not seen: "I lost my keys"
+ * and "I lost my father" are close.
  * lib/engines/embed-model/build.sh makes the model file and
  * docs/internals/embeddings.md explains the choices and their measurements.
  *

@@ -1,6 +1,7 @@
 /*
  * service.c — embedder + vector store + extraction (service.h).
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,7 +190,9 @@ rose_memsvc_get(const struct rose_config *cfg, struct rose_store *st, struct ros
             goto fail;
         }
         m->dim = rose_embed_local_dim(m->local);
-        snprintf(m->embedder, sizeof(m->embedder), "local:rose-embed:%d", m->dim);
+        /* The id names this very model: a retrained one is another vector
+         * space, and the store re-embeds rows made by any other. */
+        snprintf(m->embedder, sizeof(m->embedder), "%s", rose_embed_local_id(m->local));
     }
     memset(&vo, 0, sizeof(vo));
     rose_config_role(cfg, ROSE_ROLE_VECTOR_STORE, &vs);
@@ -241,12 +244,89 @@ rose_memsvc_recall(struct rose_memsvc *m, const char *user_id, const char *text,
     return err;
 }
 
+/* Is w (lowercase, n bytes) a word that carries content? */
+static int
+content_word(const char *w, size_t n)
+{
+    static const char *const common[] = {
+        "the", "and", "her", "his", "their", "they", "them", "she", "him", "for", "with",
+        "was", "were", "are", "has", "have", "had", "been", "that", "this", "who", "from",
+        "into", "about", "since", "when", "very", "just", "still", "also", "its", "our",
+    };
+    size_t i;
+
+    if (n < 3)
+        return 0;
+    for (i = 0; i < sizeof(common) / sizeof(common[0]); i++)
+        if (strlen(common[i]) == n && strncmp(common[i], w, n) == 0)
+            return 0;
+    return 1;
+}
+
+/* Does old hold every content word of new (as whole words, any case)? */
+static int
+covers(const char *old, const char *new_text)
+{
+    char o[ROSE_MEMORY_TEXT_MAX + 3], w[64];
+    const char *p = new_text;
+    size_t i, n;
+
+    /* " old " in lowercase, words separated by single spaces */
+    for (i = 0, n = 1, o[0] = ' '; old[i] && n + 2 < sizeof(o); i++)
+        o[n++] = isalnum((unsigned char)old[i]) ? (char)tolower((unsigned char)old[i]) : ' ';
+    o[n++] = ' ';
+    o[n] = '\0';
+    while (*p) {
+        while (*p && !isalnum((unsigned char)*p))
+            p++;
+        for (n = 0; isalnum((unsigned char)p[n]) && n + 2 < sizeof(w); n++)
+            w[n + 1] = (char)tolower((unsigned char)p[n]);
+        if (n == 0)
+            break;
+        if (content_word(w + 1, n)) {
+            w[0] = ' ';
+            w[n + 1] = ' ';
+            w[n + 2] = '\0';
+            if (strstr(o, w) == NULL)
+                return 0;
+        }
+        p += n;
+        while (isalnum((unsigned char)*p))
+            p++;
+    }
+    return 1;
+}
+
+/*
+ * A near-duplicate: as close as MEMORY_DUPLICATE_THRESHOLD and saying no
+ * new content word.  The cosine alone cannot tell "her mother passed away"
+ * from "her father passed away" (0.97 with the local embedder): both are
+ * worth keeping.
+ */
+static enum rose_err
+has_duplicate(struct rose_memsvc *m, const char *user_id, const float *v, const char *text,
+              int *dup)
+{
+    struct rose_memory *near = NULL;
+    size_t n = 0, i;
+    enum rose_err err;
+
+    *dup = 0;
+    err = rose_vectors_search(m->vec, user_id, v, 5, (float)m->cfg->memory_duplicate_threshold,
+                              &near, &n);
+    for (i = 0; err == ROSE_OK && i < n && !*dup; i++)
+        *dup = covers(near[i].text, text);
+    rose_memories_free(near, n);
+    return err;
+}
+
 enum rose_err
 rose_memsvc_remember(struct rose_memsvc *m, const char *user_id, const char *session_id,
                      const char *text, enum rose_memory_type type, int *stored)
 {
     struct rose_memory mem;
-    float *v, best = -1;
+    float *v;
+    int dup = 0;
     enum rose_err err;
 
     *stored = 0;
@@ -254,9 +334,7 @@ rose_memsvc_remember(struct rose_memsvc *m, const char *user_id, const char *ses
         return ROSE_ERR_NOMEM;
     if ((err = embed_many(m, &text, 1, v)) != ROSE_OK)
         goto out;
-    if ((err = rose_vectors_max_score(m->vec, user_id, v, &best)) != ROSE_OK)
-        goto out;
-    if (best >= (float)m->cfg->memory_duplicate_threshold)
+    if ((err = has_duplicate(m, user_id, v, text, &dup)) != ROSE_OK || dup)
         goto out; /* a near-duplicate is already kept */
     memset(&mem, 0, sizeof(mem));
     rose_uuid_new(mem.id);

@@ -29,8 +29,9 @@ enum rose_err rose_memsvc_get(const struct rose_config *cfg, struct rose_store *
 enum rose_err rose_memsvc_recall(struct rose_memsvc *m, const char *user_id, const char *text,
                                  int k, struct rose_memory **out, size_t *n);
 
-/* Keep text as a memory of user_id unless a near-duplicate (cosine >=
- * MEMORY_DUPLICATE_THRESHOLD) exists; *stored says which. */
+/* Keep text as a memory of user_id unless a near-duplicate exists: cosine
+ * >= MEMORY_DUPLICATE_THRESHOLD and no content word the older memory lacks;
+ * *stored says which. */
 enum rose_err rose_memsvc_remember(struct rose_memsvc *m, const char *user_id,
                                    const char *session_id, const char *text,
                                    enum rose_memory_type type, int *stored);

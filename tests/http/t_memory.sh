@@ -87,6 +87,18 @@ is "$(db "SELECT count(*) FROM memories WHERE user_id = '$X_ID'")" 1 "one memory
 req DELETE "/api/v1/memories/not-a-uuid" -H "Authorization: Bearer $X_TOKEN"
 error_is 404 not_found "a malformed memory id"
 
+# Near but different: a second loss that differs in one word is kept; the
+# same one again is not.
+new_session; Z_SID=$SID Z_TOKEN=$TOKEN Z_ID=$UID_
+chat "$Z_SID" "$Z_TOKEN" "My mother passed away last spring"
+wait_memories "$Z_ID" 1
+chat "$Z_SID" "$Z_TOKEN" "My father passed away last spring"
+wait_memories "$Z_ID" 2
+is "$(db "SELECT count(*) FROM memories WHERE user_id = '$Z_ID'")" 2 "the father's death is kept beside the mother's"
+chat "$Z_SID" "$Z_TOKEN" "My father passed away last spring."
+sleep 0.3
+is "$(db "SELECT count(*) FROM memories WHERE user_id = '$Z_ID'")" 2 "the same loss said again is not"
+
 # Erase X: no row and no file of X remains; Y is untouched.
 curl -s -F "audio=@$(flite -voice slt -t 'I miss her garden' -o "$T_DIR/x.wav"; echo "$T_DIR/x.wav")" \
     -F "session_id=$X_SID" -H "Authorization: Bearer $X_TOKEN" "$BASE/api/v1/voice/process" > "$T_DIR/v.json"

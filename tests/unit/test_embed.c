@@ -5,9 +5,9 @@
  * known, for the tokeniser, the weighting and the file checks; and the real
  * model build/embed/rose-embed.bin (ROSE_EMBED_MODEL overrides the path),
  * for meaning: "mom" is nearer "mother" than "carburetor", and the ROC AUC
- * on the labelled pairs in tests/embed/pairs.tsv and heldout.tsv stays
- * above its floor.  A
- * missing real model fails the test: `make check-tests` builds it first.
+ * on the labelled pairs of tests/embed/pairs.tsv and heldout.tsv stays
+ * above its floor.  A missing real model fails the test: `make
+ * check-tests` builds it first.
  * Run from the top of the tree (tests/run does).
  */
 #include "t.h"
@@ -19,12 +19,12 @@
 
 #include "engines/embed_local.h"
 
-/* ROC AUC floors: a little under what the real model measured (pairs.tsv
- * 0.955, heldout.tsv FIXME), so that a regression in the corpus, the
- * training or the code fails, while the small run-to-run variation of
- * two-thread training does not. */
-#define AUC_FLOOR 0.93
-#define HELDOUT_FLOOR 0.90
+/* ROC AUC floors, under what the real model measured over five trainings
+ * (pairs.tsv 0.955-0.958, heldout.tsv 0.911-0.920): every `make` on a new
+ * machine trains anew, with two threads, so the floors leave room for
+ * run-to-run variation; dropping retrofitting (0.933) still fails. */
+#define AUC_FLOOR 0.94
+#define HELDOUT_FLOOR 0.89
 
 #define PAIRS_PATH "tests/embed/pairs.tsv"
 #define HELDOUT_PATH "tests/embed/heldout.tsv"
@@ -45,7 +45,7 @@ struct word {
  * dont (0,0,0,1) 1, mom (1,0,0,0) 1, mother (0,2,0,0) 0.5, the (0,0,3,0) 0.01. */
 static const struct word tiny[] = {
     {"dont", 1.0f / 127, {0, 0, 0, 127}},
-    {"mom", 1.0f / 127, {1 * 127, 0, 0, 0}},
+    {"mom", 1.0f / 127, {127, 0, 0, 0}},
     {"mother", 0.5f * 2 / 127, {0, 127, 0, 0}},
     {"the", 0.01f * 3 / 127, {0, 0, 127, 0}},
 };
@@ -156,7 +156,8 @@ test_tiny(void)
     T_OK(near(w[0], 1), "so is a possessive with a typographic apostrophe");
     T_INT(rose_embed_local_text(m, "don't", w), ROSE_OK, "an apostrophe inside a word is removed");
     T_OK(near(w[3], 1), "don't is dont");
-    T_INT(rose_embed_local_text(m, "DON\xe2\x80\x99T", w), ROSE_OK, "as is DON\u2019T");
+    T_INT(rose_embed_local_text(m, "DON\xe2\x80\x99T", w), ROSE_OK, "so is a typographic one");
+    T_OK(near(w[3], 1), "DON\u2019T is dont");
     T_INT(rose_embed_local_text(m, "M\xc3\xb6m", w), ROSE_OK, "an accented letter is folded");
     T_OK(near(w[0], 1), "M\u00f6m reads as mom");
     T_INT(rose_embed_local_text(m, "\xff\xfe mom \xf0\x9f\x98\xa2 \xc3", w), ROSE_OK,

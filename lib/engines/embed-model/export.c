@@ -59,8 +59,20 @@ static int dim;
 static void
 die(const char *what)
 {
-    fprintf(stderr, "export: %s%s%s\n", what, errno ? ": " : "", errno ? strerror(errno) : "");
+    fprintf(stderr, "export: %s\n", what);
     exit(1);
+}
+
+static FILE *
+open_or_die(const char *path, const char *mode)
+{
+    FILE *f = fopen(path, mode);
+
+    if (f == NULL) {
+        fprintf(stderr, "export: %s: %s\n", path, strerror(errno));
+        exit(1);
+    }
+    return f;
 }
 
 static void *
@@ -112,12 +124,10 @@ static double
 read_vectors(const char *vec_path, const char *counts_path, size_t max)
 {
     static char vline[LINE_MAX_], cline[1024];
-    FILE *vf = fopen(vec_path, "r"), *cf = fopen(counts_path, "r");
+    FILE *vf = open_or_die(vec_path, "r"), *cf = open_or_die(counts_path, "r");
     double total = 0;
     long n;
 
-    if (vf == NULL || cf == NULL)
-        die("cannot open the vectors or the counts");
     if (fscanf(vf, "%ld %d\n", &n, &dim) != 2 || dim <= 0 || dim > DIM_MAX)
         die("bad header in the vectors file");
     if (fgets(cline, sizeof(cline), cf) == NULL) /* "N" header line */
@@ -162,7 +172,7 @@ static size_t
 retrofit(const char *links_path)
 {
     static char line[1024];
-    FILE *f = fopen(links_path, "r");
+    FILE *f = open_or_die(links_path, "r");
     size_t *deg = xmalloc((nwords + 1) * sizeof(size_t)), nedges = 0, cap = 1 << 20;
     uint32_t(*edge)[2] = xmalloc(cap * sizeof(*edge));
     size_t *start, *fill;
@@ -170,8 +180,6 @@ retrofit(const char *links_path)
     float **orig = xmalloc(nwords * sizeof(float *));
     double *mean = xmalloc((size_t)dim * sizeof(double));
 
-    if (f == NULL)
-        die("cannot open the links");
     while (fgets(line, sizeof(line), f) != NULL) {
         char a[256], b[256];
         long i, j;
@@ -348,11 +356,11 @@ write_model(const char *out, double total)
         out_buf[24 + b] = (unsigned char)(hash >> (8 * b));
 
     snprintf(tmp, sizeof(tmp), "%s.tmp", out);
-    f = fopen(tmp, "wb");
-    if (f == NULL || fwrite(out_buf, 1, out_len, f) != out_len || fclose(f) != 0)
-        die(tmp);
-    if (rename(tmp, out) != 0)
-        die(out);
+    f = open_or_die(tmp, "wb");
+    if (fwrite(out_buf, 1, out_len, f) != out_len || fclose(f) != 0 || rename(tmp, out) != 0) {
+        fprintf(stderr, "export: %s: %s\n", out, strerror(errno));
+        exit(1);
+    }
     printf("export: model id %08x\n", (unsigned)hash);
     free(out_buf);
 }
