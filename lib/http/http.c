@@ -14,7 +14,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <fcgiapp.h>
 
 #include "core/buf.h"
@@ -907,8 +906,9 @@ rose_http_main(const char *name, const struct rose_route *routes, size_t nroutes
         app.store = NULL;
     rose_logf(ROSE_LOG_INFO, "worker_start", "%s pid %ld", name, (long)getpid());
 
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 || FCGX_Init() != 0 ||
-        FCGX_InitRequest(&fx, 0, 0) != 0) {
+    /* libcurl initialises itself on first use (workers are single-threaded),
+     * so workers that never call a provider never load TLS. */
+    if (FCGX_Init() != 0 || FCGX_InitRequest(&fx, 0, 0) != 0) {
         rose_logf(ROSE_LOG_ERROR, "fcgi_init", "%s: cannot initialise FastCGI", name);
         return 1;
     }
@@ -920,7 +920,6 @@ rose_http_main(const char *name, const struct rose_route *routes, size_t nroutes
             later.fn(later.arg);
     }
     FCGX_Free(&fx, 1);
-    curl_global_cleanup();
     rose_store_close(app.store);
     rose_config_free(app.cfg);
     free(app.origins_buf);
