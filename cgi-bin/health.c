@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "providers/probe.h"
+#include "resilience/breaker.h"
 #include "rose.h"
 
 /* A probe may take this long; health must answer quickly even when a
@@ -27,24 +28,18 @@ static const char *const circuit_names[CIRCUIT__MAX] = {"closed", "open", "half_
 static enum circuit
 circuit_of(struct rose_store *st, const char *service)
 {
-    sqlite3_stmt *s = NULL;
-    enum circuit c = CIRCUIT_UNKNOWN;
-    int i;
+    struct rose_breaker_info b;
 
-    if (st == NULL ||
-        rose_store_prepare(st, "SELECT state FROM breakers WHERE service = ?1", &s) != ROSE_OK)
-        return c;
-    sqlite3_bind_text(s, 1, service, -1, SQLITE_STATIC);
-    if (sqlite3_step(s) == SQLITE_ROW) {
-        const char *v = (const char *)sqlite3_column_text(s, 0);
-        for (i = 0; v != NULL && i < CIRCUIT_UNKNOWN; i++)
-            if (strcmp(v, circuit_names[i]) == 0)
-                c = (enum circuit)i;
-    } else {
-        c = CIRCUIT_CLOSED;
+    if (st == NULL || rose_breaker_get(st, service, &b) != ROSE_OK)
+        return CIRCUIT_UNKNOWN;
+    switch (b.state) {
+    case ROSE_BREAKER_OPEN:
+        return CIRCUIT_OPEN;
+    case ROSE_BREAKER_HALF_OPEN:
+        return CIRCUIT_HALF_OPEN;
+    default:
+        return CIRCUIT_CLOSED;
     }
-    sqlite3_finalize(s);
-    return c;
 }
 
 static struct json_object *

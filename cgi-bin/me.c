@@ -285,8 +285,7 @@ erase(struct rose_req *req)
     struct rose_memsvc *m;
     sqlite3_stmt *s = NULL;
     char user_id[37], (*ids)[37] = NULL;
-    size_t n = 0, i;
-    int dirfd = -1;
+    size_t n = 0;
     enum rose_err err;
 
     if ((err = caller(req, &st, user_id)) != ROSE_OK)
@@ -325,14 +324,7 @@ erase(struct rose_req *req)
     s = NULL;
     if ((err = rose_store_commit(st)) != ROSE_OK)
         goto out;
-    if (n > 0 && rose_audiodir_open(cfg->data_dir, &dirfd) == ROSE_OK && dirfd >= 0) {
-        long files = 0;
-        long long bytes = 0;
-        for (i = 0; i < n; i++)
-            if (rose_audiodir_id_valid(ids[i]))
-                rose_audiodir_remove(dirfd, ids[i], 0, &files, &bytes);
-        close(dirfd);
-    }
+    rose_audiodir_remove_ids(cfg->data_dir, (const char (*)[37])ids, n);
     remove_user_cache(cfg->data_dir, user_id);
     rose_logf(ROSE_LOG_INFO, "user_erased", "user %s erased (%zu audio files)", user_id, n);
 out:

@@ -143,9 +143,8 @@ delete_with_audio(struct rose_req *req, struct rose_store *st, const char *id,
     const struct rose_config *cfg = rose_req_config(req);
     sqlite3_stmt *s = NULL;
     char (*ids)[37] = NULL;
-    size_t n = 0, i;
+    size_t n = 0;
     enum rose_err err;
-    int dirfd = -1;
 
     if ((err = rose_store_begin(st)) != ROSE_OK)
         return err;
@@ -171,14 +170,7 @@ delete_with_audio(struct rose_req *req, struct rose_store *st, const char *id,
     if ((err = rose_session_delete(st, id, user_id)) != ROSE_OK ||
         (err = rose_store_commit(st)) != ROSE_OK)
         goto out;
-    if (n > 0 && rose_audiodir_open(cfg->data_dir, &dirfd) == ROSE_OK && dirfd >= 0) {
-        long files = 0;
-        long long bytes = 0;
-        for (i = 0; i < n; i++)
-            if (rose_audiodir_id_valid(ids[i]))
-                rose_audiodir_remove(dirfd, ids[i], 0, &files, &bytes);
-        close(dirfd);
-    }
+    rose_audiodir_remove_ids(cfg->data_dir, (const char (*)[37])ids, n);
 out:
     sqlite3_finalize(s);
     if (err != ROSE_OK)

@@ -134,3 +134,19 @@ rose_audiodir_remove(int dirfd, const char *id, int dry_run, long *files, long l
     }
     return err;
 }
+
+void
+rose_audiodir_remove_ids(const char *data_dir, const char (*ids)[37], size_t n)
+{
+    long files = 0;
+    long long bytes = 0;
+    size_t i;
+    int dirfd = -1;
+
+    if (n == 0 || rose_audiodir_open(data_dir, &dirfd) != ROSE_OK || dirfd < 0)
+        return;
+    for (i = 0; i < n; i++)
+        if (rose_audiodir_id_valid(ids[i]))
+            rose_audiodir_remove(dirfd, ids[i], 0, &files, &bytes);
+    close(dirfd);
+}

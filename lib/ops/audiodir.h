@@ -52,4 +52,11 @@ enum rose_err rose_audiodir_remove(int dirfd, const char *id, int dry_run, long 
 enum rose_err rose_audiodir_remove_name(int dirfd, const char *name, int dry_run, int *removed,
                                         long long *bytes);
 
+/*
+ * Remove the files of the n audio ids under DATA_DIR/audio (after the
+ * transaction that deleted their rows committed).  Invalid ids and missing
+ * files are skipped; failures are logged by rose_audiodir_remove().
+ */
+void rose_audiodir_remove_ids(const char *data_dir, const char (*ids)[37], size_t n);
+
 #endif

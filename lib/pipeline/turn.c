@@ -106,12 +106,12 @@ past_deadline(const struct turn *t, enum rose_err err)
     return err == ROSE_ERR_TIMEOUT && time_left(t) < 50;
 }
 
+/* The LLM's options from the configuration; each attempt of
+ * rose_resilient_call() cuts the timeouts to the time the turn has left. */
 static void
-llm_opts(const struct turn *t, const struct rose_config *cfg, const char *model,
-         struct rose_llm_opts *lo)
+llm_opts(const struct rose_config *cfg, const char *model, struct rose_llm_opts *lo)
 {
     struct rose_role_info info;
-    long left = time_left(t);
 
     rose_config_role(cfg, ROSE_ROLE_LLM, &info);
     memset(lo, 0, sizeof(*lo));
@@ -122,10 +122,6 @@ llm_opts(const struct turn *t, const struct rose_config *cfg, const char *model,
     lo->max_tokens = (int)cfg->llm_max_tokens;
     lo->connect_timeout_ms = cfg->provider_connect_timeout_ms;
     lo->timeout_ms = cfg->provider_timeout_seconds * 1000;
-    if (lo->timeout_ms > left)
-        lo->timeout_ms = left > 0 ? left : 1; /* never past the turn's deadline */
-    if (lo->connect_timeout_ms > lo->timeout_ms)
-        lo->connect_timeout_ms = lo->timeout_ms;
     lo->max_response_bytes = ROSE_LLM_RESPONSE_MAX;
 }
 
@@ -366,7 +362,7 @@ respond_llm(struct turn *t, char **reply)
     }
     lm[k].role = "user";
     lm[k++].content = t->o->message;
-    llm_opts(t, cfg, cfg->llm_model, &lo);
+    llm_opts(cfg, cfg->llm_model, &lo);
     err = llm_call(t, "chat", &lo, lm, k, t->o->on_token ? on_llm_token : NULL, &sc, &r);
     if (err != ROSE_OK)
         goto out;
@@ -532,7 +528,7 @@ summary_llm(struct turn *t, struct json_object *msgs, size_t fold, char **out)
     lm[0].content = rose_persona_summary_prompt();
     lm[1].role = "user";
     lm[1].content = b.data;
-    llm_opts(t, cfg, cfg->llm_small_model, &lo);
+    llm_opts(cfg, cfg->llm_small_model, &lo);
     if ((err = llm_call(t, "summary", &lo, lm, 2, NULL, NULL, &r)) != ROSE_OK)
         goto out;
     rose_text_strip_markup(r.text);
