@@ -153,7 +153,7 @@ finish() {
 # ---- the fake LLM (tests/fakes/fake_llm.py) ---------------------------------
 #
 #   start_fake_llm      starts it on a free port; sets FPORT and FAKE_URL (the
-#                       LLM_BASE_URL to give Rose); stopped on exit (trap)
+#                       LLM_BASE_URL to give Rose); stopped on exit
 #   stop_fake_llm       stops it (idempotent; to test a refused connection too)
 #   fake_script JSON    queues scripted steps (a JSON list)
 #   fake_requests       prints the provider requests it received (JSON list)
@@ -164,8 +164,18 @@ FAKE_PID=
 FPORT=
 FAKE_URL=
 
-# A script that dies before finish still stops its server.
-trap 'rose_server_stop "$T_DIR" 2>/dev/null' EXIT
+# Every helper process a script starts (fakes, stand-ins) is tracked, so
+# whatever way the script ends, on_exit stops them and the server: a fake left
+# running would hold the runner's output pipe open and outlive the test.
+T_BG=()
+track_pid() { T_BG+=("$@"); }
+on_exit() {
+    local p
+    for p in "${T_BG[@]}"; do kill "$p" 2>/dev/null; done
+    for p in "${T_BG[@]}"; do wait "$p" 2>/dev/null; done
+    rose_server_stop "$T_DIR" 2>/dev/null
+}
+trap on_exit EXIT
 
 start_fake_llm() {
     local i=0
@@ -173,9 +183,7 @@ start_fake_llm() {
     python3 "$ROSE_TOP/tests/fakes/fake_llm.py" --port 0 --port-file "$T_DIR/fake.port" \
         2> "$T_DIR/fake.log" &
     FAKE_PID=$!
-    # finish exits the script; the trap stops the fake (and the server) on
-    # every way out.
-    trap 'stop_fake_llm; rose_server_stop "$T_DIR" 2>/dev/null' EXIT
+    track_pid "$FAKE_PID"
     while [ ! -s "$T_DIR/fake.port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
     [ -s "$T_DIR/fake.port" ] || return 1
     FPORT=$(cat "$T_DIR/fake.port")
@@ -244,9 +252,7 @@ db_user_fingerprint() {
 #                                original web app names it (any format)
 #   audio_files                  files under DATA_DIR/audio and tts-cache
 #   start_fake_speech [ARGS]     starts tests/fakes/fake_speech.py with ARGS;
-#                                sets SPORT; stops it and the fake LLM on exit
-#                                (call it after start_fake_llm, whose trap
-#                                would replace this one)
+#                                sets SPORT; stopped on exit
 #   speech_script JSON / speech_requests / speech_reset   as fake_script ...
 #   speech_calls ROUTE           requests the fake received on ROUTE:
 #                                transcriptions | elevenlabs | speech
@@ -271,7 +277,7 @@ start_fake_speech() {
     python3 "$ROSE_TOP/tests/fakes/fake_speech.py" --port 0 --port-file "$T_DIR/speech.port" \
         "$@" 2> "$T_DIR/speech.log" &
     SPEECH_PID=$!
-    trap 'stop_fake_speech; stop_fake_llm; rose_server_stop "$T_DIR" 2>/dev/null' EXIT
+    track_pid "$SPEECH_PID"
     while [ ! -s "$T_DIR/speech.port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
     [ -s "$T_DIR/speech.port" ] || return 1
     SPORT=$(cat "$T_DIR/speech.port")

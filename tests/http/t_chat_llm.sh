@@ -329,7 +329,7 @@ fallback_case "connection refused" "" ""
 
 # ---- a plain reply cut midway ----------------------------------------------------
 # fake_llm.py cuts only streams, so a stand-in on the same port promises a
-# Content-Length and closes early.  FAKE_PID: stop_fake_llm and the exit trap stop it.
+# Content-Length and closes early.  FAKE_PID: stop_fake_llm (or on_exit) stops it.
 python3 - "$FPORT" "$T_DIR/cut.log" <<'PY' &
 import sys
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -354,6 +354,7 @@ class Cut(BaseHTTPRequestHandler):
 HTTPServer(("127.0.0.1", int(sys.argv[1])), Cut).serve_forever()
 PY
 FAKE_PID=$!
+track_pid "$FAKE_PID"
 for i in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$FPORT/" && break; sleep 0.1; done
 fallback_case "a plain reply cut midway" "" ""
 is "$(head -n 1 "$T_DIR/cut.log" 2>/dev/null)" /openai/v1/chat/completions "the stand-in was asked"

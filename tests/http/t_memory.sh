@@ -17,6 +17,14 @@ wait_memories() {   # wait_memories USER_ID N
         sleep 0.1; i=$((i + 1))
     done
 }
+# Each turn's extraction logs one memory_extract line with its outcome once it
+# is done: settle N waits for the Nth such line.
+extracts() { grep -c '"event":"memory_extract"' "$T_DIR/error.log"; }
+settle() {
+    local i=0
+    while [ "$(extracts)" -lt "$1" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    [ "$(extracts)" -ge "$1" ]
+}
 recalled() {   # the memories context_inject put in the state of the last turn of SID
     db "SELECT state FROM checkpoints WHERE thread_id = '$1' AND node = 'context_inject' ORDER BY rowid DESC LIMIT 1" |
         jq -r '(.memories // []) | join(" | ")'
@@ -34,11 +42,15 @@ wait_memories "$X_ID" 2
 is "$(db "SELECT count(*) FROM memories WHERE user_id = '$X_ID'")" 2 "two memories kept for X"
 is "$(db "SELECT memory_type FROM memories WHERE user_id = '$X_ID' ORDER BY created_at" | tr '\n' ,)" "name,loss," \
     "typed as a name and a loss"
+n=$(extracts)
 chat "$X_SID" "$X_TOKEN" "Hi, how are you?"
-sleep 0.3
+settle $((n + 1)); check $? "the greeting's extraction finishes"
+like "$(grep '"event":"memory_extract"' "$T_DIR/error.log" | tail -n 1)" '"outcome":"not_important"' \
+    "... and finds it not important"
 is "$(db "SELECT count(*) FROM memories WHERE user_id = '$X_ID'")" 2 "a greeting is not kept"
+n=$(extracts)
 chat "$X_SID" "$X_TOKEN" "My mother passed away last spring."
-sleep 0.3
+settle $((n + 1)); check $? "the repeat's extraction finishes"
 is "$(db "SELECT count(*) FROM memories WHERE user_id = '$X_ID'")" 2 "a near-duplicate is not kept again"
 grep -q '"outcome":"duplicate"' "$T_DIR/error.log"; check $? "the duplicate is logged as such"
 
@@ -95,8 +107,9 @@ wait_memories "$Z_ID" 1
 chat "$Z_SID" "$Z_TOKEN" "My father passed away last spring"
 wait_memories "$Z_ID" 2
 is "$(db "SELECT count(*) FROM memories WHERE user_id = '$Z_ID'")" 2 "the father's death is kept beside the mother's"
+n=$(extracts)
 chat "$Z_SID" "$Z_TOKEN" "My father passed away last spring."
-sleep 0.3
+settle $((n + 1)); check $? "the repeat's extraction finishes"
 is "$(db "SELECT count(*) FROM memories WHERE user_id = '$Z_ID'")" 2 "the same loss said again is not"
 
 # Erase X: no row and no file of X remains; Y is untouched.
@@ -149,9 +162,10 @@ is "$(db "SELECT count(*) FROM memories WHERE user_id = '$X_ID'")" 2 "LLM: two m
 fake_script '[{"reply": "Tell me about her."}, {"reply": "not json at all"}]'
 req POST /api/v1/session/start -H "Authorization: Bearer $X_TOKEN" -H "$J" -d '{}'
 X_SID2=$(json .session_id)
+n=$(extracts)
 chat "$X_SID2" "$X_TOKEN" "I keep thinking about mom"
 status_is 200 "LLM: I keep thinking about mom"
-sleep 0.3
+settle $((n + 1)); check $? "LLM: the extraction finishes"
 prompt=$(fake_requests | jq -r '[.[] | select(.path | endswith("/chat/completions")) | select(.body.model == "llama-3.3-70b-versatile")] | last | .body.messages[0].content')
 like "$prompt" 'mother passed away last spring' "the reply prompt carries the mother memory"
 like "$prompt" 'Sarah' "and the name"
@@ -168,11 +182,10 @@ start_aux_fake() {   # start_aux_fake NAME SCRIPT ARGS...: sets ${NAME}_PORT
     shift 2
     python3 "$ROSE_TOP/tests/fakes/$script" --port 0 --port-file "$T_DIR/$name.port" "$@" \
         2> "$T_DIR/$name.log" &
-    echo $! >> "$T_DIR/aux.pids"
+    track_pid $!
     while [ ! -s "$T_DIR/$name.port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
     eval "${name}_PORT=$(cat "$T_DIR/$name.port")"
 }
-trap 'stop_fake_llm; [ -f "$T_DIR/aux.pids" ] && kill $(cat "$T_DIR/aux.pids") 2>/dev/null; rose_server_stop "$T_DIR" 2>/dev/null' EXIT
 start_aux_fake EMB fake_embeddings.py --key emb-key --dim 64
 start_aux_fake QD fake_qdrant.py --key qd-key
 rm -rf "$T_DIR/data"

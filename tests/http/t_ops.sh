@@ -8,7 +8,7 @@ mkdir -p "$FAKE_DIR"
 python3 "$ROSE_TOP/tests/fakes/fake_llm.py" --port 0 --port-file "$FAKE_DIR/port" --key good-key \
     > "$FAKE_DIR/log" 2>&1 &
 FAKE_PID=$!
-trap 'kill $FAKE_PID 2>/dev/null' EXIT
+track_pid "$FAKE_PID"
 for i in $(seq 1 50); do [ -s "$FAKE_DIR/port" ] && break; sleep 0.1; done
 FPORT=$(cat "$FAKE_DIR/port")
 
