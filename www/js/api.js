@@ -233,8 +233,9 @@ export async function sendChat({ sessionId, message, token, onToken = () => {}, 
     throw new ApiError(0, 'stream_cut', '', { requestId });
 }
 
-// Only same-origin paths are played: the server hands out /api/v1/voice/audio/... URLs.
-function localPath(value) {
+// Only same-origin paths are shown or played: the server hands out /api/v1/... URLs.
+// Returns the path, or '' for anything else.
+export function localPath(value) {
     return typeof value === 'string' && /^\/(?!\/)/.test(value) ? value : '';
 }
 

@@ -5,8 +5,9 @@
 // and each message's in li[data-state]: streaming | done. The browser tests wait on these.
 
 import { initNav } from './nav.js';
-import { ApiError, MESSAGE_MAX_BYTES, byteLength, getMessages, sendChat } from './api.js';
-import { forgetSession, resumeOrStart, startNew } from './session.js';
+import { ApiError, MESSAGE_MAX_BYTES, byteLength, getMessages, localPath, sendChat } from './api.js';
+import { Notice, friendly, messageElement, typingDots } from './page.js';
+import { resumeOrStart, sessionGone, startNew, startOver } from './session.js';
 
 const $ = (id) => document.getElementById(id);
 const els = {
@@ -22,11 +23,6 @@ const els = {
     send: $('send'),
     count: $('count'),
     countHint: $('count-hint'),
-    notice: $('notice'),
-    noticeMessage: $('notice-message'),
-    noticeCountdown: $('notice-countdown'),
-    noticeRef: $('notice-ref'),
-    noticeAction: $('notice-action'),
 };
 
 const state = {
@@ -34,12 +30,16 @@ const state = {
     token: null,
     ready: false,       // a session is open
     busy: false,        // a turn or a session change is in flight
-    waitUntil: 0,       // after a 429: no sending before this time (ms)
-    waitTimer: 0,
-    noticeAction: null,
 };
 
 const numberFormat = new Intl.NumberFormat();
+
+// After a 429 the notice counts down; until then nothing is sent.
+const notice = new Notice({
+    left: (n) => `Please wait ${n} second${n === 1 ? '' : 's'}.`,
+    over: { countdown: 'You can send again now.' },
+    changed: updateControls,
+});
 
 // ---- time -------------------------------------------------------------------------------
 
@@ -69,50 +69,20 @@ function formatTime(date) {
 
 // ---- messages ---------------------------------------------------------------------------
 
-// Only same-origin paths are shown as media: the server hands out /api/v1/... URLs.
-function localUrl(value) {
-    return typeof value === 'string' && /^\/(?!\/)/.test(value) ? value : null;
-}
-
+// Media is shown only from same-origin paths (localPath).
 function messageEl(role, text, { createdAt = new Date(), state: st = 'done', audioUrl, imageUrl } = {}) {
-    const mine = role === 'user';
-    const li = document.createElement('li');
-    li.className = `msg ${mine ? 'msg--user' : 'msg--rose'}`;
-    li.dataset.role = mine ? 'user' : 'assistant';
+    const li = messageElement('li', role, text);
     li.dataset.state = st;
-
-    if (!mine) {
-        const avatar = document.createElement('img');
-        avatar.className = 'msg__avatar';
-        avatar.src = 'favicon.svg';
-        avatar.alt = '';
-        avatar.width = 28;
-        avatar.height = 28;
-        li.append(avatar);
-    }
-
-    const bubble = document.createElement('div');
-    bubble.className = 'msg__bubble';
-    const who = document.createElement('span');
-    who.className = 'visually-hidden';
-    who.textContent = mine ? 'You said: ' : 'Rose said: ';
-    const body = document.createElement('p');
-    body.className = 'msg__text';
-    body.textContent = text;
-    bubble.append(who, body);
+    const bubble = li.querySelector('.msg__bubble');
 
     if (st === 'streaming') {
-        const typing = document.createElement('span');
-        typing.className = 'typing';
-        typing.append(...[0, 1, 2].map(() => document.createElement('span')));
-        typing.setAttribute('aria-hidden', 'true');
         const hint = document.createElement('span');
         hint.className = 'visually-hidden typing-label';
         hint.textContent = 'Rose is writing…';
-        bubble.append(typing, hint);
+        bubble.append(typingDots(), hint);
     }
 
-    const image = localUrl(imageUrl);
+    const image = localPath(imageUrl);
     if (image) {
         const img = document.createElement('img');
         img.className = 'msg__image';
@@ -121,7 +91,7 @@ function messageEl(role, text, { createdAt = new Date(), state: st = 'done', aud
         img.loading = 'lazy';
         bubble.append(img);
     }
-    const audio = localUrl(audioUrl);
+    const audio = localPath(audioUrl);
     if (audio) {
         const player = document.createElement('audio');
         player.className = 'msg__audio';
@@ -139,7 +109,6 @@ function messageEl(role, text, { createdAt = new Date(), state: st = 'done', aud
         time.textContent = formatTime(when);
         bubble.append(time);
     }
-    li.append(bubble);
     return li;
 }
 
@@ -194,88 +163,18 @@ function announce(text) {
 
 // ---- notices ----------------------------------------------------------------------------
 
-function clearNotice() {
-    clearInterval(state.waitTimer);
-    els.notice.hidden = true;
-    els.notice.dataset.kind = '';
-    els.noticeMessage.textContent = '';
-    els.noticeCountdown.textContent = '';
-    els.noticeRef.textContent = '';
-    els.noticeAction.hidden = true;
-    state.noticeAction = null;
-}
-
-function showNotice(text, { kind = 'error', requestId = '', action = null, actionLabel = '' } = {}) {
-    clearNotice();
-    els.notice.dataset.kind = kind;
-    els.noticeMessage.textContent = text;
-    els.noticeRef.textContent = requestId ? `Reference: ${requestId}` : '';
-    if (action) {
-        els.noticeAction.textContent = actionLabel;
-        els.noticeAction.hidden = false;
-        state.noticeAction = action;
-    }
-    els.notice.hidden = false;
-}
-
-// What to tell a person about a failed request. retry: offer "Try again".
-function friendly(err) {
-    if (!(err instanceof ApiError)) {
-        return { text: 'Something went wrong on this page. Please reload it and try again.', retry: false };
-    }
-    switch (err.status) {
-    case 0:
-        if (err.code === 'network') {
-            return {
-                text: navigator.onLine === false
-                    ? 'You seem to be offline. Your words are safe in the box; send them when you are back.'
-                    : "Rose can't be reached right now. Please check your connection and try again.",
-                retry: true,
-            };
-        }
-        if (err.code === 'stream_cut') {
-            return { text: 'The connection dropped while Rose was answering. Please send your message again.', retry: true };
-        }
-        // An error event inside the stream: the server's message is written for a person.
-        return { text: err.message || 'Rose could not finish her reply. Please try again.', retry: true };
-    case 400:
-        return { text: err.message || 'Rose could not read that message. Please try rewording it.', retry: false };
-    case 413:
-        return {
-            text: `That message is longer than Rose can take in at once. Please shorten it to under ${numberFormat.format(MESSAGE_MAX_BYTES)} bytes, or send it in parts.`,
-            retry: false,
-        };
-    case 429:
-        return { text: "You're sending messages faster than Rose can answer.", retry: false };
-    case 503:
-        return { text: 'Rose is resting for a moment: a service she relies on is unavailable. Please try again in a little while.', retry: true };
-    case 504:
-        return { text: 'Rose took too long to answer. Please try again.', retry: true };
-    default:
-        if (err.status >= 500) return { text: "Something went wrong on Rose's side. Please try again.", retry: true };
-        return { text: 'Something went wrong. Please reload the page and try again.', retry: false };
-    }
-}
-
-function startWait(seconds) {
-    const secs = Math.max(1, Math.min(3600, seconds || 10));
-    state.waitUntil = Date.now() + secs * 1000;
-    const tick = () => {
-        const left = Math.ceil((state.waitUntil - Date.now()) / 1000);
-        if (left <= 0) {
-            clearInterval(state.waitTimer);
-            state.waitUntil = 0;
-            els.noticeCountdown.textContent = 'You can send again now.';
-            els.notice.dataset.kind = 'info';
-            updateControls();
-            return;
-        }
-        els.noticeCountdown.textContent = `Please wait ${left} second${left === 1 ? '' : 's'}.`;
-    };
-    tick();
-    state.waitTimer = setInterval(tick, 1000);
-    updateControls();
-}
+// What to tell a person about a failed request (page.js friendly() has the rest).
+const WORDS = {
+    offline: 'You seem to be offline. Your words are safe in the box; send them when you are back.',
+    unreachable: "Rose can't be reached right now. Please check your connection and try again.",
+    cut: 'The connection dropped while Rose was answering. Please send your message again.',
+    broken: 'Rose could not finish her reply. Please try again.',
+    400: 'Rose could not read that message. Please try rewording it.',
+    413: `That message is longer than Rose can take in at once. Please shorten it to under ${numberFormat.format(MESSAGE_MAX_BYTES)} bytes, or send it in parts.`,
+    429: "You're sending messages faster than Rose can answer.",
+    503: 'Rose is resting for a moment: a service she relies on is unavailable. Please try again in a little while.',
+    server: "Something went wrong on Rose's side. Please try again.",
+};
 
 // ---- composer ---------------------------------------------------------------------------
 
@@ -299,7 +198,7 @@ function updateCount() {
 
 function canSend() {
     const n = byteLength(draft());
-    return state.ready && !state.busy && Date.now() >= state.waitUntil && n > 0 && n <= MESSAGE_MAX_BYTES;
+    return state.ready && !state.busy && !notice.waiting() && n > 0 && n <= MESSAGE_MAX_BYTES;
 }
 
 function updateControls() {
@@ -330,9 +229,8 @@ async function loadTranscript() {
     try {
         return await getMessages(state.sessionId, state.token);
     } catch (err) {
-        if (![401, 403, 404].includes(err.status)) throw err;
-        forgetSession();
-        adopt(await startNew());
+        if (!sessionGone(err)) throw err;
+        adopt(await startOver());
         return [];
     }
 }
@@ -348,15 +246,13 @@ async function open() {
         adopt(session);
         showTranscript(session.resumed ? await loadTranscript() : []);
         els.loading.hidden = true;
-        clearNotice();
+        notice.clear();
         els.main.dataset.state = 'ready';
     } catch (err) {
         state.ready = false;
         els.main.dataset.state = 'error';
         els.loading.textContent = 'Your conversation could not be opened.';
-        const f = friendly(err);
-        showNotice(f.text, { requestId: err.requestId, action: open, actionLabel: 'Try again' });
-        if (err.status === 429) startWait(err.retryAfter);
+        notice.error(friendly(err, WORDS).text, err, { action: open, actionLabel: 'Try again' });
     }
     updateControls();
 }
@@ -365,16 +261,14 @@ async function newConversation() {
     if (state.busy) return;
     state.busy = true;
     updateControls();
-    clearNotice();
+    notice.clear();
     try {
         adopt(await startNew());
         showTranscript([]);
         announce('A new conversation has begun.');
         els.input.focus();
     } catch (err) {
-        const f = friendly(err);
-        showNotice(f.text, { requestId: err.requestId });
-        if (err.status === 429) startWait(err.retryAfter);
+        notice.error(friendly(err, WORDS).text, err);
     } finally {
         state.busy = false;
         updateControls();
@@ -383,20 +277,19 @@ async function newConversation() {
 
 // The server no longer has this conversation (expired, or erased elsewhere).
 async function sessionLost(text) {
-    forgetSession();
     try {
-        adopt(await startNew());
+        adopt(await startOver());
         const divider = document.createElement('li');
         divider.className = 'msg-divider';
         divider.textContent = 'A new conversation begins';
         els.list.append(divider);
         restoreDraft(text);
-        showNotice('That conversation has ended, so a new one has begun. Your message is back in the box; send it when you are ready.', { kind: 'info' });
+        notice.show('That conversation has ended, so a new one has begun. Your message is back in the box; send it when you are ready.', { kind: 'info' });
     } catch (err) {
         restoreDraft(text);
         state.ready = false;
         els.main.dataset.state = 'error';
-        showNotice(friendly(err).text, { requestId: err.requestId, action: open, actionLabel: 'Try again' });
+        notice.show(friendly(err, WORDS).text, { requestId: err.requestId, action: open, actionLabel: 'Try again' });
     }
 }
 
@@ -406,12 +299,12 @@ async function sendTurn(event) {
     event.preventDefault();
     const text = draft();
     if (byteLength(text) > MESSAGE_MAX_BYTES) {
-        showNotice(friendly(new ApiError(413, 'too_large', '')).text);
+        notice.show(friendly(new ApiError(413, 'too_large', ''), WORDS).text);
         return;
     }
     if (!canSend()) return;
 
-    clearNotice();
+    notice.clear();
     state.busy = true;
     updateControls();
     const userLi = addMessage('user', text);
@@ -443,13 +336,11 @@ async function sendTurn(event) {
             await sessionLost(text);
         } else {
             restoreDraft(text);
-            const f = friendly(err);
-            showNotice(f.text, {
-                requestId: err.requestId,
+            const f = friendly(err, WORDS);
+            notice.error(f.text, err, {
                 action: f.retry ? () => els.form.requestSubmit() : null,
                 actionLabel: 'Send again',
             });
-            if (err.status === 429) startWait(err.retryAfter);
         }
     } finally {
         state.busy = false;
@@ -469,9 +360,5 @@ els.form.addEventListener('submit', sendTurn);
 els.input.addEventListener('input', updateCount);
 els.input.addEventListener('keydown', onKey);
 els.newChat.addEventListener('click', newConversation);
-els.noticeAction.addEventListener('click', () => {
-    const action = state.noticeAction;
-    if (action) action();
-});
 updateCount();
 open();

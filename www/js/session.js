@@ -77,7 +77,7 @@ export async function resumeOrStart() {
             const info = await getSession(sessionId, token);
             return { sessionId, token, info, resumed: true };
         } catch (err) {
-            if (![401, 403, 404].includes(err.status)) throw err;
+            if (!sessionGone(err)) throw err;
             save(KEY_SESSION, null);
         }
     }
@@ -87,4 +87,16 @@ export async function resumeOrStart() {
 // The server said this conversation is gone while the page was using it.
 export function forgetSession() {
     save(KEY_SESSION, null);
+}
+
+// Whether a failed request says the conversation is gone for this page: 404 (expired or
+// deleted) or 401/403 (not this person's).
+export function sessionGone(err) {
+    return Boolean(err) && [401, 403, 404].includes(err.status);
+}
+
+// The conversation in use is gone: forgets it and starts a new one (see startNew).
+export function startOver() {
+    forgetSession();
+    return startNew();
 }

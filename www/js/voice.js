@@ -12,9 +12,10 @@
 // The page's state is visible in main[data-state]: idle | preparing | listening | thinking |
 // speaking. The browser tests wait on it.
 
-import { ApiError, getMessages, sendVoice } from './api.js';
+import { ApiError, getMessages, localPath, sendVoice } from './api.js';
+import { Notice, friendly as friendlyApi, messageElement, typingDots } from './page.js';
 import { MicError, Recorder, micPermission, recordingSupported } from './recorder.js';
-import { forgetSession, resumeOrStart, startNew } from './session.js';
+import { resumeOrStart, sessionGone, startOver } from './session.js';
 import { concat, encodeWav, toSpeechWav } from './wav.js';
 
 const HOLD_MS = 400;                // a press at least this long is push-to-talk; shorter is a tap
@@ -37,17 +38,19 @@ const els = {
     cancel: $('cancel'),
     stop: $('stop'),
     note: $('voice-note'),
-    notice: $('notice'),
-    noticeMessage: $('notice-message'),
-    noticeCountdown: $('notice-countdown'),
-    noticeRef: $('notice-ref'),
-    noticeAction: $('notice-action'),
     log: $('log'),
     turns: $('turns'),
     player: $('player'),
 };
 
 const recorder = new Recorder();
+
+// After a 429 the control rests, and the notice counts down.
+const notice = new Notice({
+    left: (n) => `Try again in ${n}\u00a0s.`,
+    over: { message: 'Rose is ready to listen again.', countdown: '' },
+    changed: paint,
+});
 
 const state = {
     phase: 'idle',          // idle | preparing | listening | thinking | speaking
@@ -65,10 +68,7 @@ const state = {
     limitTimer: 0,
     session: null,          // {sessionId, token}
     sessionLoad: null,      // the promise of the session being opened
-    waitUntil: 0,           // after a 429: no talking before this time (ms)
-    waitTimer: 0,
     lastAudio: null,        // the last recording that did not get an answer, for "Send again"
-    noticeAction: null,
     playing: null,          // the turn whose reply is playing
     unlocked: false,
     supported: recordingSupported(),
@@ -89,10 +89,6 @@ function isTextField(el) {
     return Boolean(el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName)));
 }
 
-function waiting() {
-    return Date.now() < state.waitUntil;
-}
-
 // ---- the control's look -----------------------------------------------------------------
 
 const LABELS = {
@@ -110,11 +106,11 @@ function paint() {
     els.main.dataset.mode = recording ? state.mode : '';
     let label = LABELS[phase];
     if (phase === 'listening' && !state.pressing) label = 'Tap to send';
-    if (phase === 'idle' && waiting()) label = 'Please wait';
+    if (phase === 'idle' && notice.waiting()) label = 'Please wait';
     if (!state.supported) label = 'Voice unavailable';
     els.label.textContent = label;
     els.talk.setAttribute('aria-pressed', recording ? 'true' : 'false');
-    const blocked = !state.supported || phase === 'thinking' || (phase === 'idle' && waiting());
+    const blocked = !state.supported || phase === 'thinking' || (phase === 'idle' && notice.waiting());
     els.talk.setAttribute('aria-disabled', blocked ? 'true' : 'false');
     els.cancel.hidden = !recording;
     els.stop.hidden = phase !== 'speaking';
@@ -166,54 +162,6 @@ function stopClock() {
 
 // ---- notices ----------------------------------------------------------------------------
 
-function clearNotice() {
-    clearInterval(state.waitTimer);
-    els.notice.hidden = true;
-    els.notice.dataset.kind = '';
-    els.noticeMessage.textContent = '';
-    els.noticeCountdown.textContent = '';
-    els.noticeRef.textContent = '';
-    els.noticeAction.hidden = true;
-    state.noticeAction = null;
-}
-
-function showNotice(text, { kind = 'error', requestId = '', action = null, actionLabel = '', code = '' } = {}) {
-    clearNotice();
-    els.notice.dataset.kind = kind;
-    els.notice.dataset.code = code;
-    els.noticeMessage.textContent = text;
-    els.noticeRef.textContent = requestId ? `Reference: ${requestId}` : '';
-    if (action) {
-        els.noticeAction.textContent = actionLabel;
-        els.noticeAction.hidden = false;
-        state.noticeAction = action;
-    }
-    els.notice.hidden = false;
-}
-
-// After a 429: the control rests, and the notice counts down.
-function startWait(seconds) {
-    const secs = Math.max(1, Math.min(3600, seconds || 10));
-    state.waitUntil = Date.now() + secs * 1000;
-    const tick = () => {
-        const left = Math.ceil((state.waitUntil - Date.now()) / 1000);
-        if (left <= 0) {
-            clearInterval(state.waitTimer);
-            state.waitUntil = 0;
-            els.noticeMessage.textContent = 'Rose is ready to listen again.';
-            els.noticeCountdown.textContent = '';
-            els.notice.dataset.kind = 'info';
-            paint();
-            return;
-        }
-        els.noticeCountdown.textContent = `Try again in ${left}\u00a0s.`;
-    };
-    tick();
-    clearInterval(state.waitTimer);
-    state.waitTimer = setInterval(tick, 1000);
-    paint();
-}
-
 const MIC_TEXT = {
     denied: 'Rose can’t hear you because the microphone is blocked for this page. To allow it, '
         + 'open the site settings (the icon beside the web address), set Microphone to Allow, '
@@ -226,39 +174,24 @@ const MIC_TEXT = {
     failed: 'The microphone could not start. Please try again, or write to Rose instead.',
 };
 
+// What to tell a person about a failed request (page.js friendly() has the rest).
+const WORDS = {
+    offline: 'You seem to be offline. Your recording is kept: send it again when you are back.',
+    unreachable: 'Rose can’t be reached right now. Please check your connection and try again.',
+    cut: 'Rose’s answer did not come through. Please try again.',
+    broken: 'Rose’s answer did not come through. Please try again.',
+    400: 'Rose couldn’t make out that recording. Please try again.',
+    413: 'That was longer than Rose can take in at once. Please keep it under a minute.',
+    415: 'Rose couldn’t open that kind of recording.',
+    429: 'Rose needs a moment…',
+    503: 'Rose is unavailable right now: a service she relies on is resting. Please try again in a little while.',
+    server: 'Something went wrong on Rose’s side. Please try again.',
+};
+
 // What to tell a person about a failed turn. retry: the recording can be sent again as is.
 function friendly(err) {
     if (err instanceof MicError) return { text: MIC_TEXT[err.kind] || MIC_TEXT.failed, retry: false };
-    if (!(err instanceof ApiError)) {
-        return { text: 'Something went wrong on this page. Please reload it and try again.', retry: false };
-    }
-    switch (err.status) {
-    case 0:
-        if (err.code === 'network') {
-            return {
-                text: navigator.onLine === false
-                    ? 'You seem to be offline. Your recording is kept: send it again when you are back.'
-                    : 'Rose can’t be reached right now. Please check your connection and try again.',
-                retry: true,
-            };
-        }
-        return { text: 'Rose’s answer did not come through. Please try again.', retry: true };
-    case 400:
-        return { text: err.message || 'Rose couldn’t make out that recording. Please try again.', retry: false };
-    case 413:
-        return { text: 'That was longer than Rose can take in at once. Please keep it under a minute.', retry: false };
-    case 415:
-        return { text: err.message || 'Rose couldn’t open that kind of recording.', retry: false };
-    case 429:
-        return { text: 'Rose needs a moment…', retry: false };
-    case 503:
-        return { text: 'Rose is unavailable right now: a service she relies on is resting. Please try again in a little while.', retry: true };
-    case 504:
-        return { text: 'Rose took too long to answer. Please try again.', retry: true };
-    default:
-        if (err.status >= 500) return { text: 'Something went wrong on Rose’s side. Please try again.', retry: true };
-        return { text: 'Something went wrong. Please reload the page and try again.', retry: false };
-    }
+    return friendlyApi(err, WORDS);
 }
 
 const NOTE = {
@@ -277,13 +210,11 @@ function setNote(kind) {
 function showError(err) {
     const f = friendly(err);
     const code = err instanceof MicError ? `mic-${err.kind}` : err instanceof ApiError ? String(err.status) : 'page';
-    showNotice(f.text, {
+    notice.error(f.text, err, {
         code,
-        requestId: err.requestId || '',
         action: f.retry && state.lastAudio ? () => sendTurn(state.lastAudio) : null,
         actionLabel: 'Send again',
     });
-    if (err instanceof ApiError && err.status === 429) startWait(err.retryAfter);
     if (err instanceof MicError) {
         setNote(err.kind === 'denied' ? 'blocked' : err.kind === 'unsupported' ? 'unsupported' : 'ready');
         say('The microphone is not available.');
@@ -291,41 +222,6 @@ function showError(err) {
 }
 
 // ---- the conversation on the page -------------------------------------------------------
-
-function bubble(role, text) {
-    const mine = role === 'user';
-    const msg = document.createElement('div');
-    msg.className = `msg ${mine ? 'msg--user' : 'msg--rose'}`;
-    msg.dataset.role = mine ? 'user' : 'assistant';
-    if (!mine) {
-        const avatar = document.createElement('img');
-        avatar.className = 'msg__avatar';
-        avatar.src = 'favicon.svg';
-        avatar.alt = '';
-        avatar.width = 28;
-        avatar.height = 28;
-        msg.append(avatar);
-    }
-    const box = document.createElement('div');
-    box.className = 'msg__bubble';
-    const who = document.createElement('span');
-    who.className = 'visually-hidden';
-    who.textContent = mine ? 'You said: ' : 'Rose said: ';
-    const body = document.createElement('p');
-    body.className = 'msg__text';
-    body.textContent = text;
-    box.append(who, body);
-    msg.append(box);
-    return msg;
-}
-
-function typingDots() {
-    const typing = document.createElement('span');
-    typing.className = 'typing';
-    typing.setAttribute('aria-hidden', 'true');
-    typing.append(...[0, 1, 2].map(() => document.createElement('span')));
-    return typing;
-}
 
 function playButton(turn) {
     const b = document.createElement('button');
@@ -353,8 +249,8 @@ function addTurn({ transcript = '', text = '', audioUrl = '', pending = false, e
     li.className = 'turn';
     li.dataset.state = pending ? 'thinking' : 'done';
     if (earlier) li.dataset.earlier = 'true';
-    const user = bubble('user', transcript);
-    const rose = bubble('assistant', text);
+    const user = messageElement('div', 'user', transcript);
+    const rose = messageElement('div', 'assistant', text);
     if (pending) {
         user.querySelector('.msg__text').append(typingDots());
         rose.hidden = true;
@@ -409,7 +305,7 @@ function showEarlier(messages) {
             cur.transcript = m.text;
         } else {
             cur.text = m.text;
-            cur.audioUrl = typeof m.audio_url === 'string' && /^\/(?!\/)/.test(m.audio_url) ? m.audio_url : '';
+            cur.audioUrl = localPath(m.audio_url);
         }
     }
     for (const t of turns.slice(-EARLIER_TURNS).reverse()) addTurn({ ...t, earlier: true });
@@ -507,7 +403,7 @@ async function ensureSession() {
 // ---- recording --------------------------------------------------------------------------
 
 function canTalk() {
-    return state.supported && !waiting();
+    return state.supported && !notice.waiting();
 }
 
 function press(how) {
@@ -562,7 +458,7 @@ function release() {
 
 async function beginRecording() {
     const ticket = ++state.ticket;
-    clearNotice();
+    notice.clear();
     unlockPlayer();
     recorder.warmUp();      // synchronously, inside the gesture
     setPhase('preparing', 'Getting the microphone ready…');
@@ -633,7 +529,7 @@ async function postVoice(session, audio) {
 
 async function sendTurn(audio, { atLimit = false } = {}) {
     if (state.phase !== 'idle' && state.phase !== 'thinking') return;
-    clearNotice();
+    notice.clear();
     state.lastAudio = audio;
     setPhase('thinking', atLimit
         ? 'That’s a minute, so Rose is listening to what you said…'
@@ -648,10 +544,9 @@ async function sendTurn(audio, { atLimit = false } = {}) {
         } catch (err) {
             // The conversation ended on the server (expired or erased): begin a new one and
             // send the same words to it.
-            if (!(err instanceof ApiError) || ![401, 403, 404].includes(err.status)) throw err;
-            forgetSession();
+            if (!sessionGone(err)) throw err;
             state.session = null;
-            reply = await postVoice(adopt(await startNew()), audio);
+            reply = await postVoice(adopt(await startOver()), audio);
             renewed = true;
         }
     } catch (err) {
@@ -664,7 +559,7 @@ async function sendTurn(audio, { atLimit = false } = {}) {
     state.lastAudio = null;
     if (renewed) {
         for (const old of els.turns.querySelectorAll('.turn:not(:first-child)')) old.dataset.earlier = 'true';
-        showNotice('Your earlier conversation had ended, so Rose began a new one.', { kind: 'info', code: 'renewed' });
+        notice.show('Your earlier conversation had ended, so Rose began a new one.', { kind: 'info', code: 'renewed' });
     }
     answer(turn, reply);
 }
@@ -775,10 +670,6 @@ export function startVoice() {
 
     els.cancel.addEventListener('click', () => cancelRecording());
     els.stop.addEventListener('click', () => stopPlayback('Stopped.'));
-    els.noticeAction.addEventListener('click', () => {
-        const action = state.noticeAction;
-        if (action) action();
-    });
 
     els.player.addEventListener('playing', () => {
         if (state.playing && state.phase !== 'speaking') setPhase('speaking');
