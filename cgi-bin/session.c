@@ -20,17 +20,28 @@
 #include "rose.h"
 #include "store/turns.h"
 
-/* The caller's user id from a required bearer token. */
-/* The {id} of the path as a lowercase UUID; anything else cannot exist. */
+/*
+ * The session the path names, for a caller whose token must own it: id (the
+ * {id} as a lowercase UUID; anything else cannot exist), the store and the
+ * caller's user_id; with s, the session row too (the caller clears it).
+ */
 static enum rose_err
-path_id(struct rose_req *req, char id[37])
+owned_session(struct rose_req *req, struct rose_store **st, char id[37], char user_id[37],
+              struct rose_session *s)
 {
     const char *p = rose_req_param(req, 0);
+    enum rose_err err;
 
     if (p == NULL || strlen(p) != 36 || !rose_uuid_valid(p))
         return rose_fail(req, ROSE_ERR_NOT_FOUND, "No such session.");
     memcpy(id, p, 37);
     rose_uuid_lower(id);
+    rose_req_log_session(req, id);
+    if ((err = rose_req_store(req, st)) != ROSE_OK ||
+        (err = rose_req_user(req, *st, 1, user_id)) != ROSE_OK)
+        return err;
+    if (s != NULL && (err = rose_session_get(*st, id, user_id, s)) != ROSE_OK)
+        return rose_fail(req, err, err == ROSE_ERR_NOT_FOUND ? "No such session." : NULL);
     return ROSE_OK;
 }
 
@@ -88,14 +99,8 @@ get(struct rose_req *req)
     struct json_object *o;
     enum rose_err err;
 
-    if ((err = path_id(req, id)) != ROSE_OK)
+    if ((err = owned_session(req, &st, id, user_id, &s)) != ROSE_OK)
         return err;
-    rose_req_log_session(req, id);
-    if ((err = rose_req_store(req, &st)) != ROSE_OK ||
-        (err = rose_req_user(req, st, 1, user_id)) != ROSE_OK)
-        return err;
-    if ((err = rose_session_get(st, id, user_id, &s)) != ROSE_OK)
-        return rose_fail(req, err, err == ROSE_ERR_NOT_FOUND ? "No such session." : NULL);
     o = json_object_new_object();
     if (o != NULL) {
         json_object_object_add(o, "session_id", json_object_new_string(s.id));
@@ -164,11 +169,7 @@ del(struct rose_req *req)
     char user_id[37], id[37];
     enum rose_err err;
 
-    if ((err = path_id(req, id)) != ROSE_OK)
-        return err;
-    rose_req_log_session(req, id);
-    if ((err = rose_req_store(req, &st)) != ROSE_OK ||
-        (err = rose_req_user(req, st, 1, user_id)) != ROSE_OK)
+    if ((err = owned_session(req, &st, id, user_id, NULL)) != ROSE_OK)
         return err;
     if ((err = delete_with_audio(req, st, id, user_id)) != ROSE_OK)
         return rose_fail(req, err, err == ROSE_ERR_NOT_FOUND ? "No such session." : NULL);
@@ -184,14 +185,8 @@ messages(struct rose_req *req)
     char user_id[37], id[37];
     enum rose_err err;
 
-    if ((err = path_id(req, id)) != ROSE_OK)
+    if ((err = owned_session(req, &st, id, user_id, &s)) != ROSE_OK)
         return err;
-    rose_req_log_session(req, id);
-    if ((err = rose_req_store(req, &st)) != ROSE_OK ||
-        (err = rose_req_user(req, st, 1, user_id)) != ROSE_OK)
-        return err;
-    if ((err = rose_session_get(st, id, user_id, &s)) != ROSE_OK)
-        return rose_fail(req, err, err == ROSE_ERR_NOT_FOUND ? "No such session." : NULL);
     rose_session_clear(&s);
     if ((err = rose_messages_list(st, id, ROSE_TRANSCRIPT_MAX, &list)) != ROSE_OK)
         return err;
