@@ -124,7 +124,7 @@ chat(struct rose_req *req)
     struct rose_turn_opts to;
     struct rose_turn_result tr;
     struct json_object *stored = NULL;
-    const char *token, *key;
+    const char *key;
     char msg[160], owner[37];
     int stream = rose_req_accepts(req, "text/event-stream");
     enum rose_err err;
@@ -134,13 +134,10 @@ chat(struct rose_req *req)
     rose_req_log_session(req, v[0].str);
     if ((err = idem_key(req, &key)) != ROSE_OK)
         return err;
-    if ((err = rose_req_bearer(req, &token)) != ROSE_OK)
-        return rose_fail(req, err, "The Authorization header must be 'Bearer <user_token>'.");
-    if ((err = rose_req_store(req, &st)) != ROSE_OK)
+    if ((err = rose_req_store(req, &st)) != ROSE_OK ||
+        (err = rose_req_user(req, st, 0, owner)) != ROSE_OK)
         return err;
-    if (token != NULL && (err = rose_user_by_token(st, token, owner)) != ROSE_OK)
-        return err;
-    if ((err = rose_session_get(st, v[0].str, token ? owner : NULL, &s)) != ROSE_OK)
+    if ((err = rose_session_get(st, v[0].str, owner[0] ? owner : NULL, &s)) != ROSE_OK)
         return rose_fail(req, err, err == ROSE_ERR_NOT_FOUND ? "No such session." : NULL);
     if (key != NULL) {
         err = rose_idem_claim(st, s.id, key, ROSE_TURN_ROUTE,

@@ -20,29 +20,15 @@
 #include "rose.h"
 #include "store/turns.h"
 
+/* The store and the user of the request's token, which every route needs. */
 static enum rose_err
 caller(struct rose_req *req, struct rose_store **st, char user_id[37])
 {
-    const char *token;
     enum rose_err err;
 
-    if ((err = rose_req_bearer(req, &token)) != ROSE_OK)
-        return rose_fail(req, err, "The Authorization header must be 'Bearer <user_token>'.");
-    if (token == NULL)
-        return rose_fail(req, ROSE_ERR_UNAUTHORIZED,
-                         "This needs your user_token from /session/start as a Bearer token.");
     if ((err = rose_req_store(req, st)) != ROSE_OK)
         return err;
-    return rose_user_by_token(*st, token, user_id);
-}
-
-static struct json_object *
-time_str(long long ms)
-{
-    char buf[32];
-
-    rose_time_iso(ms, buf);
-    return json_object_new_string(buf);
+    return rose_req_user(req, *st, 1, user_id);
 }
 
 /* The user's memories as a JSON array. */
@@ -74,7 +60,7 @@ memories_json(struct rose_req *req, struct rose_store *st, const char *user_id,
                                json_object_new_string(rose_memory_type_name(mems[i].type)));
         if (mems[i].session_id[0])
             json_object_object_add(o, "session_id", json_object_new_string(mems[i].session_id));
-        json_object_object_add(o, "created_at", time_str(mems[i].created_at));
+        json_object_object_add(o, "created_at", rose_json_time(mems[i].created_at));
         json_object_array_add(arr, o);
     }
     rose_memories_free(mems, n);
@@ -151,8 +137,8 @@ sessions_json(struct rose_store *st, const char *user_id, struct json_object **o
             break;
         }
         json_object_object_add(o, "session_id", json_object_new_string(id));
-        json_object_object_add(o, "created_at", time_str(sqlite3_column_int64(s, 1)));
-        json_object_object_add(o, "last_active", time_str(sqlite3_column_int64(s, 2)));
+        json_object_object_add(o, "created_at", rose_json_time(sqlite3_column_int64(s, 1)));
+        json_object_object_add(o, "last_active", rose_json_time(sqlite3_column_int64(s, 2)));
         json_object_object_add(o, "message_count", json_object_new_int64(sqlite3_column_int64(s, 3)));
         json_object_object_add(o, "summary",
                                json_object_new_string((const char *)sqlite3_column_text(s, 4)));
@@ -199,7 +185,7 @@ audio_json(struct rose_store *st, const char *user_id, struct json_object **out)
                                    json_object_new_string((const char *)sqlite3_column_text(s, 1)));
         json_object_object_add(o, "mime", json_object_new_string((const char *)sqlite3_column_text(s, 2)));
         json_object_object_add(o, "bytes", json_object_new_int64(sqlite3_column_int64(s, 3)));
-        json_object_object_add(o, "created_at", time_str(sqlite3_column_int64(s, 4)));
+        json_object_object_add(o, "created_at", rose_json_time(sqlite3_column_int64(s, 4)));
         json_object_object_add(o, "url", json_object_new_string(url));
         json_object_array_add(arr, o);
     }
@@ -229,7 +215,7 @@ export(struct rose_req *req)
     }
     json_object_object_add(user, "user_id", json_object_new_string(user_id));
     json_object_object_add(user, "name", name ? json_object_new_string(name) : NULL);
-    json_object_object_add(o, "exported_at", time_str(rose_now_ms()));
+    json_object_object_add(o, "exported_at", rose_json_time(rose_now_ms()));
     json_object_object_add(o, "user", user);
     json_object_object_add(o, "sessions", sessions);
     json_object_object_add(o, "memories", memories);

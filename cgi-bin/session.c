@@ -20,31 +20,28 @@
 #include "rose.h"
 #include "store/turns.h"
 
-/* The caller's user id from a required bearer token. */
+/*
+ * The session the path names, for a caller whose token must own it: id (the
+ * {id} as a lowercase UUID; anything else cannot exist), the store and the
+ * caller's user_id; with s, the session row too (the caller clears it).
+ */
 static enum rose_err
-caller(struct rose_req *req, struct rose_store *st, char user_id[37])
-{
-    const char *token;
-    enum rose_err err;
-
-    if ((err = rose_req_bearer(req, &token)) != ROSE_OK)
-        return rose_fail(req, err, "The Authorization header must be 'Bearer <user_token>'.");
-    if (token == NULL)
-        return rose_fail(req, ROSE_ERR_UNAUTHORIZED,
-                         "This needs the user_token from /session/start as a Bearer token.");
-    return rose_user_by_token(st, token, user_id);
-}
-
-/* The {id} of the path as a lowercase UUID; anything else cannot exist. */
-static enum rose_err
-path_id(struct rose_req *req, char id[37])
+owned_session(struct rose_req *req, struct rose_store **st, char id[37], char user_id[37],
+              struct rose_session *s)
 {
     const char *p = rose_req_param(req, 0);
+    enum rose_err err;
 
     if (p == NULL || strlen(p) != 36 || !rose_uuid_valid(p))
         return rose_fail(req, ROSE_ERR_NOT_FOUND, "No such session.");
     memcpy(id, p, 37);
     rose_uuid_lower(id);
+    rose_req_log_session(req, id);
+    if ((err = rose_req_store(req, st)) != ROSE_OK ||
+        (err = rose_req_user(req, *st, 1, user_id)) != ROSE_OK)
+        return err;
+    if (s != NULL && (err = rose_session_get(*st, id, user_id, s)) != ROSE_OK)
+        return rose_fail(req, err, err == ROSE_ERR_NOT_FOUND ? "No such session." : NULL);
     return ROSE_OK;
 }
 
@@ -93,15 +90,6 @@ start(struct rose_req *req)
     return rose_reply_json(req, 200, o);
 }
 
-static struct json_object *
-time_str(long long ms)
-{
-    char buf[32];
-
-    rose_time_iso(ms, buf);
-    return json_object_new_string(buf);
-}
-
 static enum rose_err
 get(struct rose_req *req)
 {
@@ -111,18 +99,13 @@ get(struct rose_req *req)
     struct json_object *o;
     enum rose_err err;
 
-    if ((err = path_id(req, id)) != ROSE_OK)
+    if ((err = owned_session(req, &st, id, user_id, &s)) != ROSE_OK)
         return err;
-    rose_req_log_session(req, id);
-    if ((err = rose_req_store(req, &st)) != ROSE_OK || (err = caller(req, st, user_id)) != ROSE_OK)
-        return err;
-    if ((err = rose_session_get(st, id, user_id, &s)) != ROSE_OK)
-        return rose_fail(req, err, err == ROSE_ERR_NOT_FOUND ? "No such session." : NULL);
     o = json_object_new_object();
     if (o != NULL) {
         json_object_object_add(o, "session_id", json_object_new_string(s.id));
-        json_object_object_add(o, "created_at", time_str(s.created_at));
-        json_object_object_add(o, "last_active", time_str(s.last_active));
+        json_object_object_add(o, "created_at", rose_json_time(s.created_at));
+        json_object_object_add(o, "last_active", rose_json_time(s.last_active));
         json_object_object_add(o, "message_count", json_object_new_int64(s.message_count));
         json_object_object_add(o, "summary", json_object_new_string(s.summary));
     }
@@ -186,10 +169,7 @@ del(struct rose_req *req)
     char user_id[37], id[37];
     enum rose_err err;
 
-    if ((err = path_id(req, id)) != ROSE_OK)
-        return err;
-    rose_req_log_session(req, id);
-    if ((err = rose_req_store(req, &st)) != ROSE_OK || (err = caller(req, st, user_id)) != ROSE_OK)
+    if ((err = owned_session(req, &st, id, user_id, NULL)) != ROSE_OK)
         return err;
     if ((err = delete_with_audio(req, st, id, user_id)) != ROSE_OK)
         return rose_fail(req, err, err == ROSE_ERR_NOT_FOUND ? "No such session." : NULL);
@@ -205,13 +185,8 @@ messages(struct rose_req *req)
     char user_id[37], id[37];
     enum rose_err err;
 
-    if ((err = path_id(req, id)) != ROSE_OK)
+    if ((err = owned_session(req, &st, id, user_id, &s)) != ROSE_OK)
         return err;
-    rose_req_log_session(req, id);
-    if ((err = rose_req_store(req, &st)) != ROSE_OK || (err = caller(req, st, user_id)) != ROSE_OK)
-        return err;
-    if ((err = rose_session_get(st, id, user_id, &s)) != ROSE_OK)
-        return rose_fail(req, err, err == ROSE_ERR_NOT_FOUND ? "No such session." : NULL);
     rose_session_clear(&s);
     if ((err = rose_messages_list(st, id, ROSE_TRANSCRIPT_MAX, &list)) != ROSE_OK)
         return err;

@@ -295,7 +295,7 @@ process(struct rose_req *req)
     struct rose_wav wav;
     struct json_object *o = NULL, *tm = NULL, *turn_body = NULL;
     enum rose_audio_fmt fmt;
-    const char *data, *token, *reply = NULL;
+    const char *data, *reply = NULL;
     char msg[200], sid[37], owner[37], audio_id[37] = "", *transcript = NULL;
     double t0 = rose_mono_ms(), deadline, stt_ms = 0, llm_ms = 0, tts_ms = 0, provider_ms = 0;
     int have_session = 0, is_wav;
@@ -338,15 +338,10 @@ process(struct rose_req *req)
         goto out;
     }
     /* The session (a token, when sent, must own it). */
-    if ((err = rose_req_bearer(req, &token)) != ROSE_OK) {
-        err = rose_fail(req, err, "The Authorization header must be 'Bearer <user_token>'.");
+    if ((err = rose_req_store(req, &st)) != ROSE_OK ||
+        (err = rose_req_user(req, st, 0, owner)) != ROSE_OK)
         goto out;
-    }
-    if ((err = rose_req_store(req, &st)) != ROSE_OK)
-        goto out;
-    if (token != NULL && (err = rose_user_by_token(st, token, owner)) != ROSE_OK)
-        goto out;
-    if ((err = rose_session_get(st, sid, token ? owner : NULL, &s)) != ROSE_OK) {
+    if ((err = rose_session_get(st, sid, owner[0] ? owner : NULL, &s)) != ROSE_OK) {
         err = rose_fail(req, err, err == ROSE_ERR_NOT_FOUND ? "No such session." : NULL);
         goto out;
     }

@@ -10,6 +10,7 @@
 #include "core/config.h"
 #include "core/crypto.h"
 #include "core/err.h"
+#include "core/json.h"
 #include "core/limits.h"
 #include "core/log.h"
 #include "core/text.h"

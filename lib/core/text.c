@@ -63,6 +63,28 @@ is_hex(char c)
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
+size_t
+rose_utf8_char_len(const char *s, size_t n)
+{
+    unsigned char c;
+    size_t len;
+
+    if (n == 0)
+        return 0;
+    c = (unsigned char)s[0];
+    if (c < 0x80)
+        len = 1;
+    else if (c >= 0xc2 && c <= 0xdf)
+        len = 2;
+    else if (c >= 0xe0 && c <= 0xef)
+        len = 3;
+    else if (c >= 0xf0 && c <= 0xf4)
+        len = 4;
+    else
+        return 0;
+    return len <= n && rose_utf8_valid(s, len) ? len : 0;
+}
+
 int
 rose_uuid_valid(const char *s)
 {

@@ -15,6 +15,10 @@
  * be NULL if n is 0. */
 int rose_utf8_valid(const char *s, size_t n);
 
+/* Bytes in the well-formed UTF-8 character at s (n > 0 bytes available), or 0
+ * if the bytes there are not one: for walking text a character at a time. */
+size_t rose_utf8_char_len(const char *s, size_t n);
+
 /* 1 if s is a hyphenated UUID, 8-4-4-4-12 hex digits of either case and
  * nothing after, else 0.  Any version or variant.  NULL gives 0. */
 int rose_uuid_valid(const char *s);

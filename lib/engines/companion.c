@@ -60,27 +60,6 @@ struct words {
     char low[SCAN_MAX + WORDS_MAX + 8];
 };
 
-/* Bytes in the valid UTF-8 character at s (n bytes available), 0 if the
- * bytes there are not one. */
-static size_t
-utf8_char_len(const char *s, size_t n)
-{
-    unsigned char c = (unsigned char)s[0];
-    size_t len;
-
-    if (c < 0x80)
-        len = 1;
-    else if (c >= 0xc2 && c <= 0xdf)
-        len = 2;
-    else if (c >= 0xe0 && c <= 0xef)
-        len = 3;
-    else if (c >= 0xf0 && c <= 0xf4)
-        len = 4;
-    else
-        return 0;
-    return len <= n && rose_utf8_valid(s, len) ? len : 0;
-}
-
 enum ch { CH_SPACE, CH_WORD, CH_APOS, CH_COMMA, CH_BREAK, CH_STOP, CH_QUESTION };
 
 /* What the character p[0..k) is to the splitter.  Letters of any script are
@@ -151,14 +130,14 @@ split_words(struct words *ws, const char *s, size_t max)
 
         k = 1;
         if (r < n) {
-            k = utf8_char_len(s + r, n - r);
+            k = rose_utf8_char_len(s + r, n - r);
             kind = classify(s + r, k);
             if (k == 0)
                 k = 1;
         }
         /* An apostrophe belongs to the word when a letter follows it. */
         if (kind == CH_APOS && in_word && r + k < n) {
-            size_t k2 = utf8_char_len(s + r + k, n - r - k);
+            size_t k2 = rose_utf8_char_len(s + r + k, n - r - k);
             if (k2 > 0 && classify(s + r + k, k2) == CH_WORD) {
                 if (out - start + 1 > WORD_BYTES_MAX)
                     too_long = 1;

@@ -25,6 +25,7 @@
 #include "http/http.h"
 #include "resilience/ratelimit.h"
 #include "store/metrics.h"
+#include "store/users.h"
 
 #define MAX_PARAMS 4
 
@@ -221,6 +222,23 @@ rose_req_bearer(const struct rose_req *req, const char **token)
         return ROSE_ERR_UNAUTHORIZED;
     *token = t;
     return ROSE_OK;
+}
+
+enum rose_err
+rose_req_user(struct rose_req *req, struct rose_store *st, int required, char user_id[37])
+{
+    const char *token;
+    enum rose_err err;
+
+    user_id[0] = '\0';
+    if ((err = rose_req_bearer(req, &token)) != ROSE_OK)
+        return rose_fail(req, err, "The Authorization header must be 'Bearer <user_token>'.");
+    if (token == NULL)
+        return required ? rose_fail(req, ROSE_ERR_UNAUTHORIZED,
+                                    "This needs your user_token from /session/start as a "
+                                    "Bearer token.")
+                        : ROSE_OK;
+    return rose_user_by_token(st, token, user_id);
 }
 
 int

@@ -85,6 +85,15 @@ enum rose_err rose_req_store(struct rose_req *req, struct rose_store **out);
 enum rose_err rose_req_bearer(const struct rose_req *req, const char **token);
 
 /*
+ * The user the request's Bearer token names, in user_id; "" when there is no
+ * Authorization header and required is 0.  A missing header when required, a
+ * malformed one, or a token no user holds: ROSE_ERR_UNAUTHORIZED, with a
+ * message saying what is needed.
+ */
+enum rose_err rose_req_user(struct rose_req *req, struct rose_store *st, int required,
+                            char user_id[37]);
+
+/*
  * The client's IP address: REMOTE_ADDR, or, when REMOTE_ADDR is one of
  * TRUSTED_PROXIES, the right-most X-Forwarded-For entry that is not a
  * trusted proxy.  Written into buf (>= 46 bytes); returns buf.

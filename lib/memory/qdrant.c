@@ -15,6 +15,7 @@
 #include <curl/curl.h>
 #include <json-c/json.h>
 
+#include "core/json.h"
 #include "core/buf.h"
 #include "core/limits.h"
 #include "core/text.h"
@@ -27,43 +28,19 @@
 
 /* --- JSON building: each helper adopts val, or frees it and fails ------- */
 
-static int
-add(struct json_object *obj, const char *key, struct json_object *val)
-{
-    if (val == NULL)
-        return -1;
-    if (json_object_object_add(obj, key, val) != 0) {
-        json_object_put(val);
-        return -1;
-    }
-    return 0;
-}
-
-static int
-push(struct json_object *arr, struct json_object *val)
-{
-    if (val == NULL)
-        return -1;
-    if (json_object_array_add(arr, val) != 0) {
-        json_object_put(val);
-        return -1;
-    }
-    return 0;
-}
-
 /* {"key": key, "match": {"value": value}} */
 static struct json_object *
 match(const char *key, const char *value)
 {
     struct json_object *c = json_object_new_object(), *m = json_object_new_object();
 
-    if (c == NULL || m == NULL || add(m, "value", json_object_new_string(value)) != 0 ||
-        add(c, "key", json_object_new_string(key)) != 0) {
+    if (c == NULL || m == NULL || rose_json_add(m, "value", json_object_new_string(value)) != 0 ||
+        rose_json_add(c, "key", json_object_new_string(key)) != 0) {
         json_object_put(c);
         json_object_put(m);
         return NULL;
     }
-    if (add(c, "match", m) != 0) {
+    if (rose_json_add(c, "match", m) != 0) {
         json_object_put(c);
         return NULL;
     }
@@ -80,7 +57,8 @@ has_id(const char *id)
         json_object_put(ids);
         return NULL;
     }
-    if (add(c, "has_id", ids) != 0 || push(ids, json_object_new_string(id)) != 0) {
+    if (rose_json_add(c, "has_id", ids) != 0 ||
+        rose_json_push(ids, json_object_new_string(id)) != 0) {
         json_object_put(c);
         return NULL;
     }
@@ -101,11 +79,11 @@ filter(const char *user_id, const char *id, const char *embedder, const char *no
         json_object_put(list);
         return NULL;
     }
-    if (add(f, not_embedder ? "must_not" : "must", list) != 0 ||
-        (user_id && push(list, match("user_id", user_id)) != 0) ||
-        (id && push(list, has_id(id)) != 0) ||
-        (embedder && push(list, match("embedder", embedder)) != 0) ||
-        (not_embedder && push(list, match("embedder", not_embedder)) != 0)) {
+    if (rose_json_add(f, not_embedder ? "must_not" : "must", list) != 0 ||
+        (user_id && rose_json_push(list, match("user_id", user_id)) != 0) ||
+        (id && rose_json_push(list, has_id(id)) != 0) ||
+        (embedder && rose_json_push(list, match("embedder", embedder)) != 0) ||
+        (not_embedder && rose_json_push(list, match("embedder", not_embedder)) != 0)) {
         json_object_put(f);
         return NULL;
     }
@@ -130,7 +108,7 @@ new_vector(const float *vec, int dim)
     int i;
 
     for (i = 0; arr != NULL && i < dim; i++) {
-        if (push(arr, new_float(vec[i])) != 0) {
+        if (rose_json_push(arr, new_float(vec[i])) != 0) {
             json_object_put(arr);
             return NULL;
         }
@@ -366,12 +344,13 @@ rose_qdrant_collection_create(const struct rose_qdrant_opts *o, int dim,
     struct json_object *req = json_object_new_object(), *vectors = json_object_new_object();
     enum rose_err err = ROSE_ERR_NOMEM;
 
-    if (req == NULL || vectors == NULL || add(vectors, "size", json_object_new_int(dim)) != 0 ||
-        add(vectors, "distance", json_object_new_string("Cosine")) != 0) {
+    if (req == NULL || vectors == NULL ||
+        rose_json_add(vectors, "size", json_object_new_int(dim)) != 0 ||
+        rose_json_add(vectors, "distance", json_object_new_string("Cosine")) != 0) {
         json_object_put(vectors);
         goto out;
     }
-    if (add(req, "vectors", vectors) != 0)
+    if (rose_json_add(req, "vectors", vectors) != 0)
         goto out;
     err = request_ok(o, "PUT", "", req, res);
     if (err != ROSE_OK && res->http_status == 409)
@@ -388,8 +367,8 @@ rose_qdrant_index_create(const struct rose_qdrant_opts *o, const char *field,
     struct json_object *req = json_object_new_object();
     enum rose_err err = ROSE_ERR_NOMEM;
 
-    if (req != NULL && add(req, "field_name", json_object_new_string(field)) == 0 &&
-        add(req, "field_schema", json_object_new_string("keyword")) == 0)
+    if (req != NULL && rose_json_add(req, "field_name", json_object_new_string(field)) == 0 &&
+        rose_json_add(req, "field_schema", json_object_new_string("keyword")) == 0)
         err = request_ok(o, "PUT", "/index?wait=true", req, res);
     json_object_put(req);
     return err;
@@ -401,13 +380,14 @@ new_payload(const struct rose_memory *m, const char *embedder)
 {
     struct json_object *pl = json_object_new_object();
 
-    if (pl == NULL || add(pl, "text", json_object_new_string(m->text)) != 0 ||
-        add(pl, "user_id", json_object_new_string(m->user_id)) != 0 ||
-        (m->session_id[0] ? add(pl, "session_id", json_object_new_string(m->session_id))
-                          : json_object_object_add(pl, "session_id", NULL)) != 0 ||
-        add(pl, "memory_type", json_object_new_string(rose_memory_type_name(m->type))) != 0 ||
-        add(pl, "created_at", json_object_new_int64(m->created_at)) != 0 ||
-        add(pl, "embedder", json_object_new_string(embedder)) != 0) {
+    if (pl == NULL || rose_json_add(pl, "text", json_object_new_string(m->text)) != 0 ||
+        rose_json_add(pl, "user_id", json_object_new_string(m->user_id)) != 0 ||
+        (m->session_id[0] ? rose_json_add(pl, "session_id", json_object_new_string(m->session_id))
+                          : (json_object_object_add(pl, "session_id", NULL) != 0)) ||
+        rose_json_add(pl, "memory_type", json_object_new_string(rose_memory_type_name(m->type))) !=
+            0 ||
+        rose_json_add(pl, "created_at", json_object_new_int64(m->created_at)) != 0 ||
+        rose_json_add(pl, "embedder", json_object_new_string(embedder)) != 0) {
         json_object_put(pl);
         return NULL;
     }
@@ -429,15 +409,15 @@ rose_qdrant_upsert(const struct rose_qdrant_opts *o, const struct rose_memory *m
         json_object_put(pt);
         goto out;
     }
-    if (add(req, "points", points) != 0) { /* points freed, pt not adopted */
+    if (rose_json_add(req, "points", points) != 0) { /* points freed, pt not adopted */
         json_object_put(pt);
         goto out;
     }
-    if (push(points, pt) != 0)
+    if (rose_json_push(points, pt) != 0)
         goto out;
-    if (add(pt, "id", json_object_new_string(m->id)) != 0 ||
-        add(pt, "vector", new_vector(vec, dim)) != 0 ||
-        add(pt, "payload", new_payload(m, embedder)) != 0)
+    if (rose_json_add(pt, "id", json_object_new_string(m->id)) != 0 ||
+        rose_json_add(pt, "vector", new_vector(vec, dim)) != 0 ||
+        rose_json_add(pt, "payload", new_payload(m, embedder)) != 0)
         goto out;
     err = request_ok(o, "PUT", "/points?wait=true", req, res);
 out:
@@ -461,13 +441,13 @@ rose_qdrant_search(const struct rose_qdrant_opts *o, const char *user_id, const 
         err = ROSE_ERR_INVALID_FIELD;
         goto out;
     }
-    if (req == NULL || add(req, "vector", new_vector(vec, dim)) != 0 ||
-        add(req, "filter", filter(user_id, NULL, embedder, NULL)) != 0 ||
-        add(req, "limit", json_object_new_int(k)) != 0 ||
-        add(req, "with_payload", json_object_new_boolean(1)) != 0)
+    if (req == NULL || rose_json_add(req, "vector", new_vector(vec, dim)) != 0 ||
+        rose_json_add(req, "filter", filter(user_id, NULL, embedder, NULL)) != 0 ||
+        rose_json_add(req, "limit", json_object_new_int(k)) != 0 ||
+        rose_json_add(req, "with_payload", json_object_new_boolean(1)) != 0)
         goto out;
     /* Cosine scores are >= -1: a threshold at or below it is no threshold. */
-    if (min_score > -1 && add(req, "score_threshold", new_float(min_score)) != 0)
+    if (min_score > -1 && rose_json_add(req, "score_threshold", new_float(min_score)) != 0)
         goto out;
     if ((err = request(o, "POST", "/points/search", req, &root, &result, res)) != ROSE_OK)
         goto out;
@@ -502,11 +482,11 @@ rose_qdrant_list(const struct rose_qdrant_opts *o, const char *user_id, struct r
         return ROSE_ERR_INVALID_FIELD;
     do {
         if ((req = json_object_new_object()) == NULL ||
-            add(req, "filter", filter(user_id, NULL, NULL, NULL)) != 0 ||
-            add(req, "limit", json_object_new_int(SCROLL_PAGE)) != 0 ||
-            add(req, "with_payload", json_object_new_boolean(1)) != 0 ||
-            add(req, "with_vector", json_object_new_boolean(0)) != 0 ||
-            (next != NULL && add(req, "offset", json_object_get(next)) != 0)) {
+            rose_json_add(req, "filter", filter(user_id, NULL, NULL, NULL)) != 0 ||
+            rose_json_add(req, "limit", json_object_new_int(SCROLL_PAGE)) != 0 ||
+            rose_json_add(req, "with_payload", json_object_new_boolean(1)) != 0 ||
+            rose_json_add(req, "with_vector", json_object_new_boolean(0)) != 0 ||
+            (next != NULL && rose_json_add(req, "offset", json_object_get(next)) != 0)) {
             err = ROSE_ERR_NOMEM;
             break;
         }
@@ -552,7 +532,8 @@ count(const struct rose_qdrant_opts *o, struct json_object *f, long long *out,
         json_object_put(f);
         goto out;
     }
-    if (add(req, "filter", f) != 0 || add(req, "exact", json_object_new_boolean(1)) != 0)
+    if (rose_json_add(req, "filter", f) != 0 ||
+        rose_json_add(req, "exact", json_object_new_boolean(1)) != 0)
         goto out;
     if ((err = request(o, "POST", "/points/count", req, &root, &result, res)) != ROSE_OK)
         goto out;
@@ -587,7 +568,7 @@ rose_qdrant_delete(const struct rose_qdrant_opts *o, const char *user_id, const 
             return ROSE_ERR_NOT_FOUND;
     }
     if ((req = json_object_new_object()) == NULL ||
-        add(req, "filter", filter(user_id, id, NULL, NULL)) != 0) {
+        rose_json_add(req, "filter", filter(user_id, id, NULL, NULL)) != 0) {
         json_object_put(req);
         return ROSE_ERR_NOMEM;
     }

@@ -219,27 +219,6 @@ rose_persona_activity(time_t now, char *buf, size_t len)
 
 /* ---- system prompt ---------------------------------------------------- */
 
-/* Bytes in the valid UTF-8 character at s (n bytes available), 0 if the
- * bytes there are not one. */
-static size_t
-utf8_char_len(const char *s, size_t n)
-{
-    unsigned char c = (unsigned char)s[0];
-    size_t len;
-
-    if (c < 0x80)
-        len = 1;
-    else if (c >= 0xc2 && c <= 0xdf)
-        len = 2;
-    else if (c >= 0xe0 && c <= 0xef)
-        len = 3;
-    else if (c >= 0xf0 && c <= 0xf4)
-        len = 4;
-    else
-        return 0;
-    return len <= n && rose_utf8_valid(s, len) ? len : 0;
-}
-
 /* Copy src into dst (dstlen > 0 bytes) as one line of clean text: invalid
  * UTF-8 dropped, control characters and white space folded to single
  * spaces, both ends trimmed, and a cut at the cap falls between characters.
@@ -259,7 +238,7 @@ clean_copy(char *dst, size_t dstlen, const char *src)
             r++;
             continue;
         }
-        if ((k = utf8_char_len(src + r, n - r)) == 0) {
+        if ((k = rose_utf8_char_len(src + r, n - r)) == 0) {
             r++;
             continue;
         }

@@ -15,6 +15,7 @@
 #include <curl/curl.h>
 #include <json-c/json.h>
 
+#include "core/json.h"
 #include "core/buf.h"
 #include "core/limits.h"
 #include "providers/embeddings.h"
@@ -127,32 +128,19 @@ check_args(const struct rose_embed_opts *o, const char *const *texts, size_t n)
     return ROSE_OK;
 }
 
-/* Add val under key; json-c adopts val only on success, so drop it otherwise. */
-static int
-add(struct json_object *obj, const char *key, struct json_object *val)
-{
-    if (val == NULL)
-        return -1;
-    if (json_object_object_add(obj, key, val) != 0) {
-        json_object_put(val);
-        return -1;
-    }
-    return 0;
-}
-
 static struct json_object *
 build_request(const struct rose_embed_opts *o, const char *const *texts, size_t n)
 {
     struct json_object *root = json_object_new_object(), *input = json_object_new_array(), *s;
     size_t i;
 
-    if (root == NULL || add(root, "model", json_object_new_string(o->model)) != 0) {
+    if (root == NULL || rose_json_add(root, "model", json_object_new_string(o->model)) != 0) {
         json_object_put(input);
         json_object_put(root);
         return NULL;
     }
-    if (add(root, "input", input) != 0 ||
-        add(root, "encoding_format", json_object_new_string("float")) != 0) {
+    if (rose_json_add(root, "input", input) != 0 ||
+        rose_json_add(root, "encoding_format", json_object_new_string("float")) != 0) {
         json_object_put(root);
         return NULL;
     }

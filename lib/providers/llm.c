@@ -15,6 +15,7 @@
 #include <curl/curl.h>
 #include <json-c/json.h>
 
+#include "core/json.h"
 #include "core/buf.h"
 #include "core/limits.h"
 #include "providers/http_common.h"
@@ -265,19 +266,6 @@ write_body(char *ptr, size_t size, size_t nmemb, void *userdata)
     return n;
 }
 
-/* Add val under key; json-c adopts val only on success, so drop it otherwise. */
-static enum rose_err
-add(struct json_object *obj, const char *key, struct json_object *val)
-{
-    if (val == NULL)
-        return ROSE_ERR_NOMEM;
-    if (json_object_object_add(obj, key, val) != 0) {
-        json_object_put(val);
-        return ROSE_ERR_NOMEM;
-    }
-    return ROSE_OK;
-}
-
 static enum rose_err
 build_request(const struct rose_llm_opts *o, const struct rose_llm_msg *msgs, size_t n, int stream,
               struct json_object **out)
@@ -290,9 +278,9 @@ build_request(const struct rose_llm_opts *o, const struct rose_llm_msg *msgs, si
 
     if ((root = json_object_new_object()) == NULL)
         return ROSE_ERR_NOMEM;
-    if ((err = add(root, "model", json_object_new_string(o->model))) != ROSE_OK)
+    if ((err = rose_json_add(root, "model", json_object_new_string(o->model))) != ROSE_OK)
         goto out;
-    if ((err = add(root, "messages", arr = json_object_new_array())) != ROSE_OK)
+    if ((err = rose_json_add(root, "messages", arr = json_object_new_array())) != ROSE_OK)
         goto out;
     for (i = 0; i < n; i++) {
         if ((m = json_object_new_object()) == NULL) {
@@ -304,20 +292,21 @@ build_request(const struct rose_llm_opts *o, const struct rose_llm_msg *msgs, si
             err = ROSE_ERR_NOMEM;
             goto out;
         }
-        if ((err = add(m, "role", json_object_new_string(msgs[i].role))) != ROSE_OK ||
-            (err = add(m, "content", json_object_new_string(msgs[i].content))) != ROSE_OK)
+        if ((err = rose_json_add(m, "role", json_object_new_string(msgs[i].role))) != ROSE_OK ||
+            (err = rose_json_add(m, "content", json_object_new_string(msgs[i].content))) != ROSE_OK)
             goto out;
     }
     /* Hundredths by hand: json-c would write 0.7 as 0.69999999999999996,
      * and "%g" follows the locale ("0,7"). */
     hundredths = lround(o->temperature * 100);
     snprintf(temp, sizeof(temp), "%ld.%02ld", hundredths / 100, hundredths % 100);
-    if ((err = add(root, "temperature", json_object_new_double_s(o->temperature, temp))) != ROSE_OK)
+    if ((err = rose_json_add(root, "temperature",
+                             json_object_new_double_s(o->temperature, temp))) != ROSE_OK)
         goto out;
     if (o->max_tokens > 0 &&
-        (err = add(root, "max_tokens", json_object_new_int(o->max_tokens))) != ROSE_OK)
+        (err = rose_json_add(root, "max_tokens", json_object_new_int(o->max_tokens))) != ROSE_OK)
         goto out;
-    if ((err = add(root, "stream", json_object_new_boolean(stream))) != ROSE_OK)
+    if ((err = rose_json_add(root, "stream", json_object_new_boolean(stream))) != ROSE_OK)
         goto out;
     *out = root;
     root = NULL;

@@ -15,6 +15,7 @@
 #include <curl/curl.h>
 #include <json-c/json.h>
 
+#include "core/json.h"
 #include "core/buf.h"
 #include "core/limits.h"
 #include "core/text.h"
@@ -55,19 +56,6 @@ looks_like_mp3(const unsigned char *b, size_t n)
     return n >= 2 && b[0] == 0xff && (b[1] & 0xe0) == 0xe0;
 }
 
-/* Add val under key; json-c adopts val only on success, so drop it otherwise. */
-static enum rose_err
-add(struct json_object *obj, const char *key, struct json_object *val)
-{
-    if (val == NULL)
-        return ROSE_ERR_NOMEM;
-    if (json_object_object_add(obj, key, val) != 0) {
-        json_object_put(val);
-        return ROSE_ERR_NOMEM;
-    }
-    return ROSE_OK;
-}
-
 /* A number in [0, 1] with two decimals written by hand: json-c would write
  * 0.7 as 0.69999999999999996, and "%g" follows the locale ("0,7"). */
 static struct json_object *
@@ -89,17 +77,20 @@ build_request(const struct rose_tts_opts *o, const char *text, struct json_objec
     if ((root = json_object_new_object()) == NULL)
         return ROSE_ERR_NOMEM;
     if (o->api == ROSE_TTS_ELEVENLABS) {
-        if ((err = add(root, "text", json_object_new_string(text))) != ROSE_OK ||
-            (err = add(root, "model_id", json_object_new_string(o->model))) != ROSE_OK ||
-            (err = add(root, "voice_settings", settings = json_object_new_object())) != ROSE_OK ||
-            (err = add(settings, "stability", new_fraction(o->stability))) != ROSE_OK ||
-            (err = add(settings, "similarity_boost", new_fraction(o->similarity_boost))) != ROSE_OK)
+        if ((err = rose_json_add(root, "text", json_object_new_string(text))) != ROSE_OK ||
+            (err = rose_json_add(root, "model_id", json_object_new_string(o->model))) != ROSE_OK ||
+            (err = rose_json_add(root, "voice_settings", settings = json_object_new_object())) !=
+                ROSE_OK ||
+            (err = rose_json_add(settings, "stability", new_fraction(o->stability))) != ROSE_OK ||
+            (err = rose_json_add(settings, "similarity_boost",
+                                 new_fraction(o->similarity_boost))) != ROSE_OK)
             goto out;
     } else {
-        if ((err = add(root, "model", json_object_new_string(o->model))) != ROSE_OK ||
-            (err = add(root, "input", json_object_new_string(text))) != ROSE_OK ||
-            (err = add(root, "voice", json_object_new_string(o->voice))) != ROSE_OK ||
-            (err = add(root, "response_format", json_object_new_string("mp3"))) != ROSE_OK)
+        if ((err = rose_json_add(root, "model", json_object_new_string(o->model))) != ROSE_OK ||
+            (err = rose_json_add(root, "input", json_object_new_string(text))) != ROSE_OK ||
+            (err = rose_json_add(root, "voice", json_object_new_string(o->voice))) != ROSE_OK ||
+            (err = rose_json_add(root, "response_format", json_object_new_string("mp3"))) !=
+                ROSE_OK)
             goto out;
     }
     *out = root;

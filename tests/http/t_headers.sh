@@ -32,6 +32,17 @@ security_headers "API 404"
 is "$(header Cache-Control)" no-store "API 404: Cache-Control no-store"
 is "$(header_count Access-Control-Allow-Origin)" 0 "no CORS header without ALLOWED_ORIGINS"
 
+# A body over the web server's cap is refused before any worker sees it; the
+# answer is still the API's: JSON, not cached, with the security headers.
+head -c $((11 * 1024 * 1024 + 1)) /dev/zero > "$T_DIR/huge"
+req POST /api/v1/session/start -H 'Content-Type: application/json' --data-binary @"$T_DIR/huge"
+status_is 413 "a body over the server's cap"
+like "$(header Content-Type)" '^application/json' "over the cap: JSON content type"
+is "$(json .error)" payload_too_large "over the cap: JSON error code"
+is "$(header Cache-Control)" no-store "over the cap: Cache-Control no-store"
+security_headers "over the cap"
+rm -f "$T_DIR/huge"
+
 req POST /api/v1/session/start -H 'Origin: https://evil.example' -H 'Content-Type: application/json' -d '{}'
 status_is 200 "a cross-origin POST still works server-side"
 is "$(header_count Access-Control-Allow-Origin)" 0 "no Access-Control-Allow-Origin for an unlisted origin"

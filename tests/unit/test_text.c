@@ -1,9 +1,11 @@
 /*
  * test_text.c — UTF-8 and UUID validation, time stamps, trim and the ASCII
- * case-insensitive comparisons (lib/core/text.c).
+ * case-insensitive comparisons (lib/core/text.c); the JSON building helpers
+ * (lib/core/json.c).
  */
 #include <stdlib.h>
 
+#include "core/json.h"
 #include "core/text.h"
 #include "t.h"
 
@@ -208,6 +210,43 @@ test_strieq(void)
     T_INT(rose_strnieq("abc", "xyz", 0), 1, "strnieq: n = 0");
 }
 
+static void
+test_utf8_char_len(void)
+{
+    T_INT((int)rose_utf8_char_len("a", 1), 1, "char_len: ASCII");
+    T_INT((int)rose_utf8_char_len("\xc3\xa9x", 3), 2, "char_len: two bytes, followed by more");
+    T_INT((int)rose_utf8_char_len("\xe2\x80\x99", 3), 3, "char_len: three bytes");
+    T_INT((int)rose_utf8_char_len("\xf0\x9f\x8c\xb9", 4), 4, "char_len: four bytes (a rose)");
+    T_INT((int)rose_utf8_char_len("\xf0\x9f\x8c\xb9", 3), 0, "char_len: cut short");
+    T_INT((int)rose_utf8_char_len("\xc0\xaf", 2), 0, "char_len: overlong");
+    T_INT((int)rose_utf8_char_len("\xed\xa0\x80", 3), 0, "char_len: surrogate");
+    T_INT((int)rose_utf8_char_len("\x80", 1), 0, "char_len: stray continuation byte");
+    T_INT((int)rose_utf8_char_len("\xf5\x80\x80\x80", 4), 0, "char_len: above U+10FFFF");
+    T_INT((int)rose_utf8_char_len("a", 0), 0, "char_len: no bytes");
+}
+
+static void
+test_json(void)
+{
+    struct json_object *o = json_object_new_object(), *a = json_object_new_array();
+
+    T_INT(rose_json_add(o, "k", json_object_new_string("v")), ROSE_OK, "json_add: adds");
+    T_STR(json_object_get_string(json_object_object_get(o, "k")), "v", "json_add: the value");
+    T_INT(rose_json_add(o, "k", NULL), ROSE_ERR_NOMEM, "json_add: a NULL value fails");
+    T_INT(rose_json_add(NULL, "k", json_object_new_int(1)), ROSE_ERR_NOMEM,
+          "json_add: no object fails (the value is freed: the sanitizer run sees no leak)");
+    T_INT(rose_json_push(a, json_object_new_int(7)), ROSE_OK, "json_push: appends");
+    T_INT((int)json_object_array_length(a), 1, "json_push: one element");
+    T_INT(rose_json_push(a, NULL), ROSE_ERR_NOMEM, "json_push: a NULL value fails");
+    T_INT(rose_json_push(NULL, json_object_new_int(1)), ROSE_ERR_NOMEM,
+          "json_push: no array fails");
+    json_object_put(o);
+    json_object_put(a);
+    o = rose_json_time(1795437824123LL);
+    T_STR(json_object_get_string(o), "2026-11-23T12:43:44.123Z", "json_time: RFC 3339, UTC, ms");
+    json_object_put(o);
+}
+
 int
 main(void)
 {
@@ -216,5 +255,7 @@ main(void)
     test_time();
     test_trim();
     test_strieq();
+    test_utf8_char_len();
+    test_json();
     return t_done();
 }
