@@ -148,6 +148,21 @@ await runTest('chat-errors', async (tap) => {
             "an error event shows the server's words and request id", await noticeText());
         tap.ok(await bubbles() === before, 'the half reply of a failed stream is taken back', `${before} -> ${await bubbles()}`);
 
+        // ---- errors without the server's words: the page's own, never a bare code ----
+        await fake((route) => route.fulfill({
+            status: 400, contentType: 'text/html', body: '<html><body>Bad Request</body></html>',
+        }));
+        await submit('A message a proxy refuses');
+        tap.ok(/could not read that message/.test(await noticeText()) && !/http_400/.test(await noticeText()),
+            "a 400 with no JSON body gets the page's own words, not the code", await noticeText());
+        await fake((route) => route.fulfill({
+            status: 200, contentType: 'text/event-stream',
+            body: sse([['token', { text: 'I wond' }], ['error', { error: 'upstream_failed' }]]),
+        }));
+        await submit('Another story?');
+        tap.ok(/could not finish her reply/.test(await noticeText()) && !/upstream_failed/.test(await noticeText()),
+            "an error event without a message gets the page's own words", await noticeText());
+
         // ---- a stream cut off before done ----
         await fake((route) => route.fulfill({
             status: 200, contentType: 'text/event-stream', body: sse([['token', { text: 'Some of my' }]]),

@@ -24,6 +24,9 @@ export class ApiError extends Error {
     constructor(status, code, message, { requestId = '', retryAfter = null } = {}) {
         super(message || code);
         this.name = 'ApiError';
+        // The server's own words for a person ('' when it sent none): pages show these, never
+        // the code that Error.message falls back to.
+        this.serverMessage = message || '';
         this.status = status;
         this.code = code;
         this.requestId = requestId;

@@ -111,13 +111,13 @@ export function friendly(err, words) {
             return { text: navigator.onLine === false ? words.offline : words.unreachable, retry: true };
         }
         if (err.code === 'stream_cut') return { text: words.cut, retry: true };
-        return { text: err.message || words.broken, retry: true };
+        return { text: err.serverMessage || words.broken, retry: true };
     case 400:
-        return { text: err.message || words[400], retry: false };
+        return { text: err.serverMessage || words[400], retry: false };
     case 413:
         return { text: words[413], retry: false };
     case 415:
-        if (words[415]) return { text: err.message || words[415], retry: false };
+        if (words[415]) return { text: err.serverMessage || words[415], retry: false };
         break;
     case 429:
         return { text: words[429], retry: false };
