@@ -13,23 +13,10 @@
 #include <stdint.h>
 
 #include "core/err.h"
-
-/* Longest WAV parsed or written, in seconds: the worker's own bound on the
- * memory and CPU one file may cost (the configured MAX_AUDIO_SECONDS, 60 by
- * default, is checked by the caller against duration_ms and is lower). */
-#define ROSE_WAV_SECONDS_MAX 600
-
-/* Sample rates and channel counts the parser accepts: telephone to studio,
- * mono to 7.1. */
-#define ROSE_WAV_RATE_MIN 8000
-#define ROSE_WAV_RATE_MAX 192000
-#define ROSE_WAV_CHANNELS_MAX 8
+#include "core/limits.h"
 
 /* The rate rose_wav_to_mono16k() produces: the PocketSphinx en-US model's. */
 #define ROSE_WAV_STT_RATE 16000
-
-/* Most silence rose_wav_to_mono16k() appends, in milliseconds. */
-#define ROSE_WAV_PAD_MS_MAX 5000
 
 struct rose_wav_info {
     unsigned rate;             /* frames per second, ROSE_WAV_RATE_MIN..MAX */

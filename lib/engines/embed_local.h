@@ -26,19 +26,7 @@
 #include <stddef.h>
 
 #include "core/err.h"
-
-/* Bytes of one text the embedder reads; the rest is ignored.  A memory or a
- * chat message is a few hundred bytes (ROSE_MESSAGE_MAX is 4000), and the
- * cost must stay bounded whatever a caller passes. */
-#define ROSE_EMBED_TEXT_MAX 16384
-
-/* Words of one text that count; later ones are ignored.  A mean over more
- * words than this changes little, and the bound keeps the time bounded. */
-#define ROSE_EMBED_TOKENS_MAX 1024
-
-/* Largest vector dimension a model file may declare (ours is 100); callers
- * may size stack buffers with it. */
-#define ROSE_EMBED_DIM_MAX 1024
+#include "core/limits.h"
 
 struct rose_embed_local;
 

@@ -13,10 +13,7 @@
 #include <stddef.h>
 
 #include "core/err.h"
-
-/* Most bytes of text one call speaks: a reply of a few sentences is far
- * less, and the time to synthesise grows with the text. */
-#define ROSE_TTS_TEXT_MAX 4096
+#include "core/limits.h"
 
 /* Start Flite and load the voice; cheap (the voice is compiled in), and
  * later calls do nothing.  Returns ROSE_OK or ROSE_ERR_UNAVAILABLE if the

@@ -61,23 +61,6 @@
 #include "core/err.h"
 #include "core/limits.h"
 
-/* The longest boundary RFC 2046 allows. */
-#define ROSE_MULTIPART_BOUNDARY_MAX 70
-
-/* TODO(lead): these two belong in core/limits.h; the guards let them move
- * there unchanged. */
-#ifndef ROSE_MULTIPART_HEADER_MAX
-/* Header bytes of one part.  A browser writes about 150 (Content-Disposition
- * with name and filename, Content-Type); 8 KiB leaves room for long file
- * names while keeping what one part can make us buffer small. */
-#define ROSE_MULTIPART_HEADER_MAX 8192
-#endif
-#ifndef ROSE_MULTIPART_PARTS_MAX
-/* Parts in one body.  A voice upload has two (audio, session_id); a body
- * with many tiny parts only costs us work. */
-#define ROSE_MULTIPART_PARTS_MAX 16
-#endif
-
 /* Flags of struct rose_multipart_field. */
 #define ROSE_MULTIPART_REQUIRED 0x1u /* absent → ROSE_ERR_MISSING_FIELD */
 

@@ -46,22 +46,9 @@
 #include <stddef.h>
 
 #include "core/err.h"
+#include "core/limits.h"
 #include "memory/qdrant.h"
 #include "store/store.h"
-
-/* Lead: move these four to core/limits.h. */
-/* Bytes of one memory's text: memories are one sentence ("Her mother died
- * last spring"); more is a transcript, which is not what we keep. */
-#define ROSE_MEMORY_TEXT_MAX 1000
-/* Floats in one vector: text-embedding-3-large has 3072. */
-#define ROSE_VECTOR_DIM_MAX 4096
-/* Results of one search: prompts use 1..20 (MEMORY_TOP_K). */
-#define ROSE_VECTOR_K_MAX 100
-/* Memories one list returns: a person with more has been fed a script. */
-#define ROSE_MEMORY_LIST_MAX 100000
-/* Bytes of vectors (and ids) a handle keeps between searches: 100,000
- * memories of 100 floats; a bigger user is scanned from SQLite each time. */
-#define ROSE_VECTOR_CACHE_MAX (64 * 1024 * 1024)
 
 /* What a memory is about; stored by name (rose_memory_type_name). */
 enum rose_memory_type {

@@ -23,12 +23,9 @@
 #define ROSE_JOB_H
 
 #include "core/config.h"
+#include "core/limits.h"
 #include "core/log.h"
 #include "store/store.h"
-
-/* Job-specific long options (--restore FILE); more is a sign the job should
- * be split. */
-#define ROSE_JOB_OPTS_MAX 4
 
 /* Rows (sessions, audio items) a job changes in one BEGIN IMMEDIATE
  * transaction: small enough that a worker waiting for the write lock waits

@@ -33,10 +33,7 @@
 #include <stddef.h>
 
 #include "core/err.h"
-
-/* Lead: move to core/limits.h.  Texts in one request: a memory search
- * embeds one, a re-embedding batch 32; OpenAI accepts up to 2048. */
-#define ROSE_EMBED_BATCH_MAX 256
+#include "core/limits.h"
 
 struct rose_embed_opts {
     const char *base_url;      /* e.g. "https://api.openai.com/v1"; we POST to

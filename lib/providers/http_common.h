@@ -33,6 +33,7 @@
 
 #include "core/buf.h"
 #include "core/err.h"
+#include "core/limits.h"
 
 /* How to find the kind of error in an error body (kept as the provider
  * sends it, made safe to log, in struct rose_pcall.error_type). */
@@ -47,9 +48,6 @@ enum rose_pcall_errors {
     ROSE_PCALL_ERRORS_QDRANT,
     ROSE_PCALL_ERRORS__MAX
 };
-
-/* Bytes of a kept header value or error kind, with its NUL. */
-#define ROSE_PCALL_VALUE_MAX 64
 
 struct rose_pcall {
     /* Set by the caller before the transfer (rose_pcall_init() zeroes them). */

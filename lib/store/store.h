@@ -13,11 +13,9 @@
 
 #include <sqlite3.h>
 #include "core/err.h"
+#include "core/limits.h"
 
 struct rose_store;
-
-/* Busy timeout: how long a writer waits for another worker's transaction. */
-#define ROSE_STORE_BUSY_MS 5000
 
 /*
  * Open (creating if needed) the database at path and migrate it to the
