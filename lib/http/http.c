@@ -646,14 +646,15 @@ rate_limit(struct rose_req *req)
     int health = strcmp(app.name, "health") == 0 || strcmp(app.name, "metrics") == 0;
     long limit = health ? cfg->rate_limit_health_per_minute : cfg->rate_limit_per_minute;
     long remaining = 0, reset = 0;
-    char client[ROSE_RATELIMIT_CLIENT_LEN], num[32];
+    char client[ROSE_RATELIMIT_CLIENT_LEN], key[ROSE_RATELIMIT_CLIENT_LEN], num[32];
     struct rose_store *st;
     enum rose_err err;
 
     if (rose_req_store(req, &st) != ROSE_OK)
         return ROSE_OK;
     rose_req_client(req, client, sizeof(client));
-    err = rose_ratelimit_hit(st, client, app.name, limit, rose_now_ms(), &remaining, &reset);
+    rose_ratelimit_key(client, key, sizeof(key));
+    err = rose_ratelimit_hit(st, key, app.name, limit, rose_now_ms(), &remaining, &reset);
     if (err != ROSE_OK && err != ROSE_ERR_RATE_LIMITED)
         return ROSE_OK; /* logged by the store; do not refuse for our own fault */
     snprintf(num, sizeof(num), "%ld", limit);

@@ -269,10 +269,12 @@ parse_forwarded(const char *s, size_t n, struct addr *out)
     return parse_addr(s, n, out) != 0;
 }
 
+/* The first 12 bytes of an IPv4 address in its IPv4-mapped IPv6 form. */
+static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
 static void
 format_addr(const struct addr *a, char *out, size_t outlen)
 {
-    static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
     char text[ROSE_RATELIMIT_CLIENT_LEN];
 
     if (memcmp(a->b, mapped, sizeof(mapped)) == 0)
@@ -308,6 +310,24 @@ rose_ratelimit_client(const char *remote_addr, const char *x_forwarded_for,
         }
     }
     format_addr(&hop, out, outlen);
+    return out;
+}
+
+const char *
+rose_ratelimit_key(const char *client, char *out, size_t outlen)
+{
+    char text[ROSE_RATELIMIT_CLIENT_LEN];
+    struct addr a;
+
+    if (client == NULL)
+        client = "";
+    if (!parse_addr(client, strlen(client), &a) || memcmp(a.b, mapped, sizeof(mapped)) == 0) {
+        snprintf(out, outlen, "%s", client);
+        return out;
+    }
+    memset(a.b + 8, 0, 8); /* one /64: what one subscriber line gets */
+    inet_ntop(AF_INET6, a.b, text, sizeof(text));
+    snprintf(out, outlen, "%s/64", text);
     return out;
 }
 

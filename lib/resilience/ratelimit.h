@@ -59,6 +59,15 @@ const char *rose_ratelimit_client(const char *remote_addr, const char *x_forward
                                   const char *trusted_proxies, char *out, size_t outlen);
 
 /*
+ * The key a client (rose_ratelimit_client()) is counted under, written to out
+ * (outlen >= ROSE_RATELIMIT_CLIENT_LEN) and returned: an IPv4 address (or a
+ * string that is no address) as it is; an IPv6 address as its /64 network,
+ * e.g. "2001:db8:1:2::/64", since one home or phone line is handed a whole
+ * /64 and could otherwise take a fresh address, and a fresh allowance, at will.
+ */
+const char *rose_ratelimit_key(const char *client, char *out, size_t outlen);
+
+/*
  * Validate a TRUSTED_PROXIES value, for the configuration loader.  ROSE_OK,
  * or ROSE_ERR_CONFIG with one line in errbuf naming the bad entry (or the
  * count over ROSE_LIST_MAX).  Does not log.

@@ -58,6 +58,21 @@ status_is 200 "session start is a separate family"
 # Health has the larger limit.
 req GET /api/v1/health -H 'X-Forwarded-For: 198.51.100.7'
 is "$(header RateLimit-Limit)" 60 "health family limit 60"
+# IPv6 clients count per /64 (one line's whole network): a second address of
+# the same /64 shares the first one's window, the next /64 has its own.  Both
+# requests of a pair fall in one minute's window (else the pair is asked again).
+for try in 1 2 3; do
+    m0=$(date +%M)
+    req POST /api/v1/session/start -H 'X-Forwarded-For: 2001:db8:1:2::1' -d ''
+    r1=$(header RateLimit-Remaining)
+    req POST /api/v1/session/start -H 'X-Forwarded-For: 2001:db8:1:2:ffff:ffff:ffff:fffe' -d ''
+    r2=$(header RateLimit-Remaining)
+    req POST /api/v1/session/start -H 'X-Forwarded-For: 2001:db8:1:3::1' -d ''
+    r3=$(header RateLimit-Remaining)
+    [ "$(date +%M)" = "$m0" ] && break
+done
+is "$r1/$r2" 9/8 "IPv6: two addresses of one /64 share a window"
+is "$r3" 9 "IPv6: the next /64 has its own"
 # An X-Forwarded-For from an untrusted peer is ignored: without the trusted
 # proxy, everyone here is 127.0.0.1.
 stop_server

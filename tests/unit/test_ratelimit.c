@@ -312,6 +312,31 @@ test_client(void)
 }
 
 static void
+test_key(void)
+{
+    static const struct {
+        const char *client, *want, *what;
+    } cases[] = {
+        {"203.0.113.7", "203.0.113.7", "IPv4 as it is"},
+        {"2001:db8:1:2:aaaa:bbbb:cccc:dddd", "2001:db8:1:2::/64", "IPv6: its /64"},
+        {"2001:db8:1:2::1", "2001:db8:1:2::/64", "another address of the same /64: the same key"},
+        {"2001:db8:1:3::1", "2001:db8:1:3::/64", "the next /64: a key of its own"},
+        {"::1", "::/64", "IPv6 loopback"},
+        {"::ffff:192.0.2.1", "::ffff:192.0.2.1", "an IPv4-mapped address stays one address"},
+        {"unix:/run/rose.sock", "unix:/run/rose.sock", "not an address: as it is"},
+        {"", "", "empty"},
+    };
+    char out[ROSE_RATELIMIT_CLIENT_LEN];
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        T_STR(rose_ratelimit_key(cases[i].client, out, sizeof(out)), cases[i].want, "key: %s",
+              cases[i].what);
+    T_STR(rose_ratelimit_key("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", out, sizeof(out)),
+          "ffff:ffff:ffff:ffff::/64", "key: the longest /64 fits");
+}
+
+static void
 test_proxies_check(void)
 {
     static const struct {
@@ -383,6 +408,7 @@ main(void)
     snprintf(dbpath, sizeof(dbpath), "%s/ratelimit.db", tmpdir);
 
     test_client();
+    test_key();
     test_proxies_check();
     if (rose_store_open(dbpath, &st) != ROSE_OK) {
         T_OK(0, "open the test database");
