@@ -20,22 +20,6 @@
 #include "store/turns.h"
 
 static enum rose_err
-sse_event(struct rose_req *req, const char *event, struct json_object *data)
-{
-    const char *js = json_object_to_json_string_ext(data, JSON_C_TO_STRING_PLAIN |
-                                                              JSON_C_TO_STRING_NOSLASHESCAPE);
-    struct rose_buf b;
-    enum rose_err err;
-
-    rose_buf_init(&b, 0);
-    err = rose_buf_printf(&b, "event: %s\ndata: %s\n\n", event, js ? js : "{}");
-    if (err == ROSE_OK)
-        err = rose_reply_stream_write(req, b.data, b.len);
-    rose_buf_free(&b);
-    return err;
-}
-
-static enum rose_err
 on_token(void *arg, const char *text, size_t len)
 {
     struct rose_req *req = arg;
@@ -45,24 +29,9 @@ on_token(void *arg, const char *text, size_t len)
     if (o == NULL)
         return ROSE_ERR_NOMEM;
     json_object_object_add(o, "text", json_object_new_string_len(text, (int)len));
-    err = sse_event(req, "token", o);
+    err = rose_sse_event(req, "token", o);
     json_object_put(o);
     return err;
-}
-
-static void
-sse_error(struct rose_req *req, enum rose_err err, const char *message)
-{
-    struct json_object *o = json_object_new_object();
-
-    if (o == NULL)
-        return;
-    json_object_object_add(o, "error", json_object_new_string(rose_err_code(err)));
-    json_object_object_add(o, "message",
-                           json_object_new_string(message ? message : rose_err_message(err)));
-    json_object_object_add(o, "request_id", json_object_new_string(rose_req_id(req)));
-    sse_event(req, "error", o);
-    json_object_put(o);
 }
 
 /* Idempotency-Key: 1..ROSE_IDEM_KEY_MAX visible ASCII characters. */
@@ -105,7 +74,7 @@ replay(struct rose_req *req, struct json_object *stored, int stream)
         if (json_object_object_get_ex(body, "text", &text))
             on_token(req, json_object_get_string(text), (size_t)json_object_get_string_len(text));
     }
-    return sse_event(req, "done", body);
+    return rose_sse_event(req, "done", body);
 }
 
 static enum rose_err
@@ -186,9 +155,9 @@ chat(struct rose_req *req)
     }
     if (stream) {
         if (err == ROSE_OK)
-            sse_event(req, "done", tr.body);
+            rose_sse_event(req, "done", tr.body);
         else
-            sse_error(req, err,
+            rose_sse_error(req, err,
                       err == ROSE_ERR_UPSTREAM
                           ? "Rose lost her words midway. Please say that again."
                       : err == ROSE_ERR_TIMEOUT

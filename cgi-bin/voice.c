@@ -3,6 +3,9 @@
  *
  *   POST /voice/process       multipart: audio (file) + session_id
  *        → {session_id, transcript, text, audio_url, duration_ms, timings}
+ *        with Accept: text/event-stream, as server-sent events: transcript,
+ *        token (Rose's words as they come), audio (one per sentence, spoken
+ *        while the LLM writes the next), then done or error (DESIGN.md §6)
  *   GET  /voice/audio/{id}    the reply audio; byte ranges; 404 once gone
  *
  * Everything about the upload is checked before any provider is called:
@@ -26,6 +29,7 @@
 #include "engines/tts_flite.h"
 #include "http/multipart.h"
 #include "memory/service.h"
+#include "pipeline/persona.h"
 #include "pipeline/turn.h"
 #include "providers/stt.h"
 #include "providers/tts.h"
@@ -271,6 +275,115 @@ speak(struct rose_req *req, struct rose_store *st, const char *session_id, const
     return err;
 }
 
+/* ------------------------------------------------ the streamed reply */
+
+/* A sentence shorter than this waits for the next one ("Oh, Sarah." alone
+ * would be a clip too short to sound natural). */
+#define SENTENCE_MIN 20
+
+/* A streamed turn: Rose's words go out as token events and, a sentence at
+ * a time, as audio events. */
+struct vstream {
+    struct rose_req *req;
+    struct rose_store *st;
+    const struct rose_session *s;
+    double deadline;
+    double *provider_ms;
+    double tts_ms;           /* spent speaking, inside the turn */
+    struct rose_buf pending; /* words since the last sentence sent to speech */
+    struct json_object *urls;
+    int tts_failed; /* once speech fails, the rest of the reply is text only */
+};
+
+/* Speak text[0..len) (markup dropped) and send its audio event. */
+static enum rose_err
+vstream_speak(struct vstream *vs, const char *text, size_t len)
+{
+    char *piece, id[37], url[96];
+    struct json_object *o;
+    double t0 = rose_mono_ms();
+    enum rose_err err;
+
+    if (vs->tts_failed || (piece = strndup(text, len)) == NULL)
+        return ROSE_OK;
+    if (rose_text_strip_markup(piece) == 0) {
+        free(piece);
+        return ROSE_OK;
+    }
+    err = speak(vs->req, vs->st, vs->s->id, vs->s->user_id, piece, vs->deadline, vs->provider_ms,
+                id);
+    vs->tts_ms += ms_since(t0);
+    if (err != ROSE_OK) {
+        vs->tts_failed = 1;
+        rose_logf(ROSE_LOG_WARN, "tts_failed", "the rest of the reply is sent as text only");
+        free(piece);
+        return ROSE_OK;
+    }
+    snprintf(url, sizeof(url), "/api/v1/voice/audio/%s", id);
+    json_object_array_add(vs->urls, json_object_new_string(url));
+    if ((o = json_object_new_object()) == NULL) {
+        free(piece);
+        return ROSE_ERR_NOMEM;
+    }
+    json_object_object_add(o, "url", json_object_new_string(url));
+    json_object_object_add(o, "index",
+                           json_object_new_int((int)json_object_array_length(vs->urls) - 1));
+    json_object_object_add(o, "text", json_object_new_string(piece));
+    err = rose_sse_event(vs->req, "audio", o);
+    json_object_put(o);
+    free(piece);
+    return err;
+}
+
+/* Where the first complete sentence of the pending words ends (the byte after
+ * its . ! ? or …, once white space follows), if it is long enough and not
+ * inside a *stage direction*; 0 if there is none yet. */
+static size_t
+sentence_end(const char *p, size_t n)
+{
+    size_t i, stars = 0;
+
+    for (i = 0; i + 1 < n; i++) {
+        size_t end = 0;
+        if (p[i] == '*')
+            stars++;
+        else if (p[i] == '.' || p[i] == '!' || p[i] == '?')
+            end = i + 1;
+        else if (i + 3 < n && memcmp(p + i, "\xe2\x80\xa6", 3) == 0)
+            end = i + 3;
+        if (end > 0 && end < n && (p[end] == ' ' || p[end] == '\n') && stars % 2 == 0 &&
+            end >= SENTENCE_MIN)
+            return end;
+    }
+    return 0;
+}
+
+/* on_token of a streamed voice turn: pass the words on, and speak each
+ * sentence as soon as it is complete. */
+static enum rose_err
+vstream_token(void *arg, const char *text, size_t len)
+{
+    struct vstream *vs = arg;
+    struct json_object *o = json_object_new_object();
+    enum rose_err err;
+    size_t end;
+
+    if (o == NULL)
+        return ROSE_ERR_NOMEM;
+    json_object_object_add(o, "text", json_object_new_string_len(text, (int)len));
+    err = rose_sse_event(vs->req, "token", o);
+    json_object_put(o);
+    if (err != ROSE_OK || (err = rose_buf_append(&vs->pending, text, len)) != ROSE_OK)
+        return err;
+    while ((end = sentence_end(vs->pending.data, vs->pending.len)) > 0) {
+        if ((err = vstream_speak(vs, vs->pending.data, end)) != ROSE_OK)
+            return err;
+        memmove(vs->pending.data, vs->pending.data + end, vs->pending.len - end + 1);
+        vs->pending.len -= end;
+    }
+    return ROSE_OK;
+}
+
 /* ------------------------------------------------------- POST /process */
 
 static const char *const gentle[] = {
@@ -298,13 +411,16 @@ process(struct rose_req *req)
     const char *data, *reply = NULL;
     char msg[200], sid[37], owner[37], audio_id[37] = "", *transcript = NULL;
     double t0 = rose_mono_ms(), deadline, stt_ms = 0, llm_ms = 0, tts_ms = 0, provider_ms = 0;
-    int have_session = 0, is_wav;
+    int have_session = 0, is_wav, streaming = 0;
     size_t len;
     long silences = 0;
+    struct vstream vs;
     enum rose_err err;
 
     deadline = t0 + (double)cfg->workflow_timeout_seconds * 1000.0;
     memset(&s, 0, sizeof(s));
+    memset(&vs, 0, sizeof(vs));
+    rose_buf_init(&vs.pending, 64 * 1024);
     /* Shape and sizes, before anything else. */
     if ((err = rose_multipart_new(rose_req_env(req, "CONTENT_TYPE"), fields, F__MAX, &mp, msg,
                                   sizeof(msg))) != ROSE_OK)
@@ -427,6 +543,33 @@ process(struct rose_req *req)
         rose_trim(transcript);
     }
 
+    /* Streamed: from here on the answer is events; errors become an error event. */
+    if (rose_req_accepts(req, "text/event-stream")) {
+        struct json_object *ev;
+        if ((vs.urls = json_object_new_array()) == NULL) {
+            err = ROSE_ERR_NOMEM;
+            goto out;
+        }
+        vs.req = req;
+        vs.st = st;
+        vs.s = &s;
+        vs.deadline = deadline;
+        vs.provider_ms = &provider_ms;
+        if ((err = rose_reply_stream_begin(req, 200, "text/event-stream; charset=utf-8")) !=
+            ROSE_OK)
+            goto out;
+        streaming = 1;
+        if ((ev = json_object_new_object()) == NULL) {
+            err = ROSE_ERR_NOMEM;
+            goto out;
+        }
+        json_object_object_add(ev, "transcript", json_object_new_string(transcript));
+        err = rose_sse_event(req, "transcript", ev);
+        json_object_put(ev);
+        if (err != ROSE_OK)
+            goto out;
+    }
+
     /* Silence: a gentle word, not part of the conversation. */
     if (is_silence(transcript)) {
         silences = silent_turns(st, s.id, 1);
@@ -445,10 +588,14 @@ process(struct rose_req *req)
         to.message = transcript;
         to.voice = 1;
         to.started_ms = t0;
+        if (streaming) {
+            to.on_token = vstream_token;
+            to.token_arg = &vs;
+        }
         if ((err = rose_turn_run(&to, &tr)) != ROSE_OK)
             goto out;
         turn_body = tr.body;
-        llm_ms = ms_since(tl);
+        llm_ms = ms_since(tl) - vs.tts_ms;
         {
             struct json_object *tmj, *pm;
             if (json_object_object_get_ex(turn_body, "timings", &tmj) &&
@@ -464,8 +611,21 @@ process(struct rose_req *req)
         }
     }
 
-    /* Text to speech: a failure leaves the answer as text. */
-    if (reply[0]) {
+    /* Text to speech: a failure leaves the answer as text.  Streamed, the
+     * last words (or the gentle reply to silence) are spoken now. */
+    if (streaming) {
+        if (turn_body == NULL && reply[0] &&
+            (err = vstream_token(&vs, reply, strlen(reply))) != ROSE_OK)
+            goto out;
+        if (vs.pending.len > 0 &&
+            (err = vstream_speak(&vs, vs.pending.data, vs.pending.len)) != ROSE_OK)
+            goto out;
+        tts_ms = vs.tts_ms;
+        if (json_object_array_length(vs.urls) > 0)
+            snprintf(audio_id, sizeof(audio_id), "%s",
+                     json_object_get_string(json_object_array_get_idx(vs.urls, 0)) +
+                         strlen("/api/v1/voice/audio/"));
+    } else if (reply[0]) {
         double tt = rose_mono_ms();
         if (speak(req, st, s.id, s.user_id, reply, deadline, &provider_ms, audio_id) != ROSE_OK) {
             audio_id[0] = '\0';
@@ -504,9 +664,25 @@ process(struct rose_req *req)
         rose_req_log_field(req, "stages", json_object_get(tm));
         tm = NULL;
     }
-    err = rose_reply_json(req, 200, o);
-    o = NULL;
+    if (streaming) {
+        json_object_object_add(o, "audio_urls", json_object_get(vs.urls));
+        err = rose_sse_event(req, "done", o);
+    } else {
+        err = rose_reply_json(req, 200, o);
+        o = NULL;
+    }
 out:
+    if (streaming && err != ROSE_OK) {
+        rose_sse_error(req, err,
+                       err == ROSE_ERR_UPSTREAM ? "Rose lost her words midway. Please say that again."
+                       : err == ROSE_ERR_TIMEOUT ? "Rose took too long to answer. Please try again."
+                                                 : NULL);
+        rose_req_log_field(req, "stream_error", json_object_new_string(rose_err_code(err)));
+    }
+    if (streaming)
+        err = ROSE_OK; /* the response is already on its way */
+    json_object_put(vs.urls);
+    rose_buf_free(&vs.pending);
     json_object_put(o);
     json_object_put(tm);
     json_object_put(turn_body);

@@ -396,6 +396,37 @@ rose_reply_stream_write(struct rose_req *req, const void *data, size_t len)
 }
 
 enum rose_err
+rose_sse_event(struct rose_req *req, const char *event, struct json_object *data)
+{
+    const char *js = json_object_to_json_string_ext(data, JSON_C_TO_STRING_PLAIN |
+                                                              JSON_C_TO_STRING_NOSLASHESCAPE);
+    struct rose_buf b;
+    enum rose_err err;
+
+    rose_buf_init(&b, 0);
+    err = rose_buf_printf(&b, "event: %s\ndata: %s\n\n", event, js ? js : "{}");
+    if (err == ROSE_OK)
+        err = rose_reply_stream_write(req, b.data, b.len);
+    rose_buf_free(&b);
+    return err;
+}
+
+void
+rose_sse_error(struct rose_req *req, enum rose_err err, const char *message)
+{
+    struct json_object *o = json_object_new_object();
+
+    if (o == NULL)
+        return;
+    json_object_object_add(o, "error", json_object_new_string(rose_err_code(err)));
+    json_object_object_add(o, "message",
+                           json_object_new_string(message ? message : rose_err_message(err)));
+    json_object_object_add(o, "request_id", json_object_new_string(rose_req_id(req)));
+    rose_sse_event(req, "error", o);
+    json_object_put(o);
+}
+
+enum rose_err
 rose_fail(struct rose_req *req, enum rose_err err, const char *message)
 {
     req->fail_err = err;

@@ -148,6 +148,14 @@ enum rose_err rose_fail(struct rose_req *req, enum rose_err err, const char *mes
 enum rose_err rose_reply_stream_begin(struct rose_req *req, int status, const char *content_type);
 enum rose_err rose_reply_stream_write(struct rose_req *req, const void *data, size_t len);
 
+/* One server-sent event on a stream begun with rose_reply_stream_begin():
+ * "event: EVENT\ndata: <data as one line of JSON>\n\n", flushed. */
+enum rose_err rose_sse_event(struct rose_req *req, const char *event, struct json_object *data);
+
+/* An `error` event {error, message, request_id} once a stream has begun and
+ * a status can no longer be sent; message NULL: err's own words. */
+void rose_sse_error(struct rose_req *req, enum rose_err err, const char *message);
+
 /* The reason phrase for a status ("Not Found"). */
 const char *rose_http_reason(int status);
 

@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# POST /voice/process with Accept: text/event-stream (DESIGN.md §6): the
+# transcript, Rose's words as tokens, one audio event per sentence (spoken
+# while the rest is still being written), then done, or an error event.
+# Offline first (PocketSphinx, the companion engine, Flite), then with the
+# fake LLM and the fake ElevenLabs, whose faults must end the stream cleanly.
+. "$(dirname "$0")/lib.sh"
+
+UUID_RE='[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}'
+SKEY=sk-fake-speech-0123456789
+
+# vstream SID FILE [curl args]: a streamed voice turn; the events are in $BODY.
+vstream() {
+    voice "$1" "$2" -H 'Accept: text/event-stream' "${@:3}"
+}
+# The event names of the last stream, in order, runs of tokens as one "token".
+events() {
+    tr -d '\r' < "$BODY" | sed -n 's/^event: //p' | uniq | tr '\n' ' ' | sed 's/ $//'
+}
+# Checks every streamed turn must pass: the audio events' urls are done's
+# audio_urls in order, each a server-made id that serves a playable file of
+# MIME $1, and the sentences spoken, joined, are done's text.
+stream_sound() {   # stream_sound MIME WHAT
+    local urls done_urls u ok=0 n=0
+    urls=$(sse_data audio | jq -r .url)
+    done_urls=$(sse_data done | jq -r '.audio_urls[]')
+    is "$done_urls" "$urls" "$2: done lists the audio events' urls, in order"
+    is "$(sse_data audio | jq -r .index | tr '\n' ' ')" "$(seq 0 $(($(grep -c . <<< "$urls") - 1)) | tr '\n' ' ')" \
+        "$2: audio events are numbered 0, 1, ..."
+    is "$(sse_data done | jq -r .audio_url)" "$(head -n 1 <<< "$urls")" "$2: audio_url is the first sentence's"
+    is "$(sse_data audio | jq -r .text | paste -sd' ')" "$(sse_data done | jq -r .text)" \
+        "$2: the sentences spoken are the reply, in order"
+    for u in $urls; do
+        n=$((n + 1))
+        [[ $u =~ ^/api/v1/voice/audio/$UUID_RE$ ]] || continue
+        curl -s -o "$T_DIR/piece" -w '%{http_code} %{content_type}\n' "$BASE$u" > "$T_DIR/piece.st"
+        [ "$(cat "$T_DIR/piece.st")" = "200 $1" ] || continue
+        case $1 in
+        audio/wav) soxi "$T_DIR/piece" > /dev/null 2>&1 && ok=$((ok + 1)) ;;
+        audio/mpeg) head -c 3 "$T_DIR/piece" | grep -q ID3 && ok=$((ok + 1)) ;;
+        esac
+    done
+    is "$ok/$n" "$n/$n" "$2: every sentence's audio is served as $1 and decodes"
+}
+
+start_server LONG_TERM_MEMORY=off || { not_ok "server starts"; finish; }
+flite -voice slt -t "my name is sarah and i feel sad today" -o "$T_DIR/sarah.wav"
+new_session
+
+# ---- Offline: a whole streamed turn ----------------------------------------------
+vstream "$SID" "$T_DIR/sarah.wav"
+status_is 200 "offline: streamed voice turn"
+like "$(header Content-Type)" '^text/event-stream' "offline: served as an event stream"
+is "$(header Cache-Control)" no-store "offline: not cached"
+like "$(events)" '^transcript token( token| audio)* audio done$' "offline: transcript, tokens and audio, then done ($(events))"
+transcript=$(sse_data transcript | jq -r .transcript)
+like "$transcript" 'sarah' "offline: the transcript event carries what was heard ($transcript)"
+is "$(sse_data token | jq -j .text)" "$(sse_data done | jq -r .text)" "offline: the tokens make up the reply"
+n_audio=$(sse_data audio | grep -c .)
+[ "$n_audio" -ge 2 ]; check $? "offline: a reply of several sentences is spoken in several pieces ($n_audio)"
+first_audio=$(tr -d '\r' < "$BODY" | grep -n '^event: audio' | head -n 1 | cut -d: -f1)
+last_token=$(tr -d '\r' < "$BODY" | grep -n '^event: token' | tail -n 1 | cut -d: -f1)
+[ "$first_audio" -lt "$last_token" ]; check $? "offline: the first sentence is spoken before the last word is written"
+stream_sound audio/wav "offline"
+is "$(sse_data done | jq -r '[.session_id, .transcript, .workflow, .engine] | join(" ")')" \
+    "$SID $transcript audio offline" "offline: done has the JSON answer's fields"
+is "$(sse_data done | jq -r '.timings | [has("stt_ms"), has("llm_ms"), has("tts_ms"), has("total_ms")] | all')" \
+    true "offline: done has the timings"
+is "$(db "SELECT role || '|' || text FROM messages WHERE session_id = '$SID' ORDER BY id")" \
+    "$(printf 'user|%s\nassistant|%s' "$transcript" "$(sse_data done | jq -r .text)")" \
+    "offline: the turn is stored as one exchange"
+is "$(db "SELECT count(*) FROM audio WHERE session_id = '$SID'")" "$n_audio" "offline: one audio row per sentence"
+
+# The same recording as JSON still answers as before: one reply, one audio.
+voice "$SID" "$T_DIR/sarah.wav"
+status_is 200 "offline: the JSON form"
+like "$(header Content-Type)" '^application/json' "offline: the JSON form is JSON"
+like "$(json .audio_url)" "^/api/v1/voice/audio/$UUID_RE$" "offline: the JSON form has one audio_url"
+
+# Refusals come before the stream: the status and the JSON error, as always.
+vstream 00000000-0000-4000-8000-000000000000 "$T_DIR/sarah.wav"
+error_is 404 not_found "streamed: an unknown session"
+printf 'RANDOM BYTES, NOT AUDIO' > "$T_DIR/random.bin"
+vstream "$SID" "$T_DIR/random.bin"
+error_is 415 unsupported_media_type "streamed: audio in no accepted format"
+
+# Silence: a gentle word, spoken, not part of the conversation.
+sox -n -r 16000 -b 16 -c 1 "$T_DIR/silence.wav" trim 0 1.5
+before=$(db "SELECT count(*) FROM messages WHERE session_id = '$SID'")
+vstream "$SID" "$T_DIR/silence.wav"
+status_is 200 "silence, streamed"
+is "$(events)" "transcript token audio done" "silence: transcript, the gentle word, its audio, done"
+is "$(sse_data done | jq -r '[.transcript, .workflow] | join("|")')" "|silence" "silence: workflow silence"
+like "$(sse_data done | jq -r .text)" '[a-z]' "silence: a gentle reply"
+stream_sound audio/wav "silence"
+is "$(db "SELECT count(*) FROM messages WHERE session_id = '$SID'")" "$before" "silence: nothing joins the history"
+stop_server
+
+# ---- Hosted: the fake LLM streams, the fake ElevenLabs speaks ---------------------
+start_fake_llm || { not_ok "the fake LLM starts"; finish; }
+start_fake_speech --key "$SKEY" || { not_ok "the fake speech server starts"; finish; }
+start_server LONG_TERM_MEMORY=off "LLM_BASE_URL=$FAKE_URL" LLM_API_KEY=sk-fake-llm \
+    "STT_BASE_URL=http://127.0.0.1:$SPORT/openai/v1" "STT_API_KEY=$SKEY" \
+    "TTS_BASE_URL=http://127.0.0.1:$SPORT" "ELEVENLABS_API_KEY=$SKEY" \
+    RETRY_MAX_ATTEMPTS=2 RETRY_BASE_DELAY_MS=50 CIRCUIT_BREAKER_FAILURE_THRESHOLD=100 ||
+    { not_ok "server starts with hosted providers"; finish; }
+new_session
+tts_texts() {
+    speech_requests | jq -r '.[] | select(.path | startswith("/v1/text-to-speech/")) | .body.text'
+}
+
+REPLY='*sighs softly* Oh, Sarah, that sounds so heavy. Losing sleep wears on everything. What has been keeping you up at night?'
+speech_script '[{"route": "transcriptions", "transcript": "I could not sleep last night."}]'
+fake_script "$(jq -cn --arg r "$REPLY" '[{reply: $r, split: true}]')"
+vstream "$SID" "$T_DIR/sarah.wav"
+status_is 200 "hosted: streamed voice turn"
+like "$(events)" '^transcript token( token| audio)* audio done$' "hosted: transcript, tokens and audio, then done"
+is "$(sse_data transcript | jq -r .transcript)" "I could not sleep last night." "hosted: the provider's transcript"
+is "$(sse_data done | jq -r .text)" \
+    "Oh, Sarah, that sounds so heavy. Losing sleep wears on everything. What has been keeping you up at night?" \
+    "hosted: done has the reply without the stage direction"
+is "$(tts_texts)" "$(printf '%s\n' "Oh, Sarah, that sounds so heavy." "Losing sleep wears on everything." \
+    "What has been keeping you up at night?")" \
+    "hosted: ElevenLabs was asked each sentence, markup dropped, in order"
+stream_sound audio/mpeg "hosted"
+is "$(fake_requests | jq '[.[] | select(.body.stream == true)] | length')" 1 "hosted: the reply was asked as a stream"
+
+# The same sentences again come from the TTS cache: no ElevenLabs call.
+speech_reset
+speech_script '[{"route": "transcriptions", "transcript": "I could not sleep again."}]'
+fake_script "$(jq -cn --arg r "$REPLY" '[{reply: $r}]')"
+vstream "$SID" "$T_DIR/sarah.wav"
+is "$(sse_data audio | grep -c .)" 3 "hosted, repeated: three sentences spoken"
+is "$(tts_texts | grep -c .)" 0 "hosted, repeated: all from the TTS cache"
+
+# ElevenLabs refuses: the words still stream, done has no audio.
+speech_reset
+speech_script '[{"route": "transcriptions", "transcript": "Are you there?"},
+                {"route": "elevenlabs", "status": 401}]'
+fake_script '[{"reply": "I am here with you, always. Take all the time you need tonight."}]'
+vstream "$SID" "$T_DIR/sarah.wav"
+status_is 200 "hosted, TTS refused: still 200"
+is "$(events)" "transcript token done" "hosted, TTS refused: tokens then done, no audio event"
+is "$(sse_data done | jq -r '[.text, .audio_url, (.audio_urls | length)] | join("|")')" \
+    "I am here with you, always. Take all the time you need tonight.||0" \
+    "hosted, TTS refused: the reply as text, audio_url empty"
+is "$(tts_texts | grep -c .)" 1 "hosted, TTS refused: a 401 is not retried, and not asked again for the next sentence"
+
+# The LLM stream is cut after some words: an error event ends it, nothing is stored.
+speech_reset
+speech_script '[{"route": "transcriptions", "transcript": "Tell me something kind."}]'
+fake_script '[{"reply": "You have carried so much this year. And still you keep going, which says a lot.", "cut": true}]'
+before=$(db "SELECT count(*) FROM messages WHERE session_id = '$SID'")
+vstream "$SID" "$T_DIR/sarah.wav"
+status_is 200 "hosted, stream cut: the stream had begun"
+like "$(events)" '^transcript token.* error$' "hosted, stream cut: ends with an error event ($(events))"
+is "$(sse_data error | jq -r '[.error, (.request_id | test("^[0-9a-f-]{36}$"))] | join(" ")')" \
+    "upstream_error true" "hosted, stream cut: error upstream_error with the request id"
+is "$(sse_data done | grep -c .)" 0 "hosted, stream cut: no done event"
+is "$(db "SELECT count(*) FROM messages WHERE session_id = '$SID'")" "$before" "hosted, stream cut: nothing stored"
+like "$(grep '"route":"POST /voice/process"' "$T_DIR/error.log" | tail -n 1)" '"stream_error":"upstream_error"' \
+    "hosted, stream cut: the log line names the error"
+unlike "$(cat "$T_DIR/error.log")" 'carried so much|could not sleep|something kind' "the log holds no words of the turn"
+finish
