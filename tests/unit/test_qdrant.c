@@ -8,7 +8,6 @@
  * delete) and the transport's errors.
  */
 #include <math.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,8 +126,8 @@ qopts(void)
 {
     struct rose_qdrant_opts o = {.url = fake.url,
                                  .api_key = KEY,
-                                 .connect_timeout_ms = 2000,
-                                 .timeout_ms = 5000,
+                                 .connect_timeout_ms = FAKE_CONNECT_TIMEOUT_MS,
+                                 .timeout_ms = FAKE_TIMEOUT_MS,
                                  .max_response_bytes = 4 << 20};
     return o;
 }
@@ -529,13 +528,11 @@ main(void)
     struct rose_vectors *v;
     int up;
 
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    signal(SIGPIPE, SIG_IGN);
     rose_uuid_new(user_a);
     rose_uuid_new(user_b);
     fake.header = "api-key: " KEY;
-    up = fake_start(&fake, FAKE, "--key", KEY, "--read-only-key", "read-only", (char *)NULL);
-    T_OK(up, "fake Qdrant started (%s, run from the repository root)", FAKE);
+    up = fake_begin(&fake, "fake Qdrant", FAKE, "--key", KEY, "--read-only-key", "read-only",
+                    (char *)NULL);
     if (up) {
         v = open_handle(EMBEDDER, DIM, KEY);
         T_OK(v != NULL, "open: ok");
@@ -548,7 +545,6 @@ main(void)
         }
         rose_vectors_close(v);
     }
-    fake_stop(&fake);
-    curl_global_cleanup();
+    fake_end(&fake);
     return t_done();
 }
