@@ -12,22 +12,15 @@ OpenAI's error bodies.  See tests/fakes/README.md.
 Standard library only; listens on 127.0.0.1 only.
 """
 
-import argparse
 import base64
 import hashlib
-import json
 import math
-import os
 import re
 import struct
-import sys
-import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-BODY_MAX = 16 * 1024 * 1024
+import common
+
 INPUTS_MAX = 2048
-COMPACT = (",", ":")
 MODELS = {"text-embedding-3-small": 1536, "text-embedding-3-large": 3072,
           "text-embedding-ada-002": 1536}
 
@@ -63,46 +56,10 @@ def embed(text, dim):
     return [x / norm for x in vec]
 
 
-class State:
-    def __init__(self, key, dim):
-        self.key = key
-        self.dim = dim
-        self.lock = threading.Lock()
-        self.script = []
-        self.requests = []
-        self.stop = threading.Event()
-
-    def next_step(self):
-        with self.lock:
-            return self.script.pop(0) if self.script else None
-
-
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(common.Handler):
     server_version = "fake-openai/1"
-    sys_version = ""
-
-    def log_message(self, fmt, *args):
-        if self.server.verbose:
-            sys.stderr.write("fake_embeddings: " + (fmt % args) + "\n")
-
-    def read_body(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        if n < 0 or n > BODY_MAX:
-            raise ValueError("bad Content-Length")
-        return self.rfile.read(n) if n else b""
-
-    def send(self, status, body, headers=None):
-        data = body if isinstance(body, bytes) else json.dumps(body, separators=COMPACT).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("x-request-id", "req_fake")
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(data)
-        self.wfile.flush()
+    name = "fake_embeddings"
+    fixed_headers = {"x-request-id": "req_fake"}
 
     def send_error_body(self, status, model="", step=None, param=None):
         etype, code, msg = ERRORS.get(status, ("server_error", None, "Error"))
@@ -114,21 +71,16 @@ class Handler(BaseHTTPRequestHandler):
         retry = step.get("retry_after", 1 if status == 429 else None)
         if retry is not None:
             headers["retry-after"] = str(retry)
-        self.send(status, {"error": err}, headers)
+        self.send(status, {"error": err}, headers=headers)
 
     def auth_state(self):
-        h = self.headers.get("Authorization", "")
-        if not h.startswith("Bearer ") or not h[7:].strip():
-            return "missing"
-        key = self.server.state.key
-        return "ok" if key is None or h[7:] == key else "wrong"
+        return self.key_state(self.bearer())
 
     def do_GET(self):
         path = self.path.split("?", 1)[0]
-        if path == "/_fake/requests":
-            with self.server.state.lock:
-                self.send(200, list(self.server.state.requests))
-        elif path in ("/v1/models", "/openai/v1/models"):
+        if self.control(path):
+            return
+        if path in ("/v1/models", "/openai/v1/models"):
             if self.auth_state() != "ok":
                 self.send_error_body(401)
                 return
@@ -142,30 +94,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self):
         path = self.path.split("?", 1)[0]
-        try:
-            raw = self.read_body()
-        except ValueError:
-            self.send_error_body(400)
+        raw = self.provider_body(path, lambda: self.send_error_body(400))
+        if raw is None:
             return
-        state = self.server.state
-        if path == "/_fake/script":
-            try:
-                steps = json.loads(raw)
-                if not isinstance(steps, list) or not all(isinstance(s, dict) for s in steps):
-                    raise ValueError
-            except ValueError:
-                self.send(400, {"error": "body must be a JSON list of objects"})
-                return
-            with state.lock:
-                state.script.extend(steps)
-                queued = len(state.script)
-            self.send(200, {"queued": queued})
-        elif path == "/_fake/reset":
-            with state.lock:
-                state.script.clear()
-                state.requests.clear()
-            self.send(200, {"ok": True})
-        elif path in ("/v1/embeddings", "/openai/v1/embeddings"):
+        if path in ("/v1/embeddings", "/openai/v1/embeddings"):
             self.embeddings(path, raw)
         else:
             self.send(404, {"error": {"message": "Invalid URL (POST %s)" % path,
@@ -174,15 +106,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def embeddings(self, path, raw):
         state = self.server.state
-        try:
-            body = json.loads(raw)
-        except ValueError:
-            body = raw.decode("utf-8", "replace")
-        headers = {k: ("[redacted]" if k.lower() == "authorization" else v)
-                   for k, v in self.headers.items()}
-        with state.lock:
-            state.requests.append({"method": "POST", "path": path, "headers": headers,
-                                   "body": body, "auth": self.auth_state()})
+        body = common.parse_json(raw)
+        self.record(method="POST", path=path, headers=self.redacted_headers(), body=body,
+                    auth=self.auth_state())
         if self.auth_state() != "ok":
             self.send_error_body(401)
             return
@@ -222,10 +148,7 @@ class Handler(BaseHTTPRequestHandler):
                 return
 
         step = state.next_step() or {}
-        if step.get("delay_ms"):
-            state.stop.wait(step["delay_ms"] / 1000.0)
-        if step.get("stall"):
-            state.stop.wait(step["stall"])
+        self.pause(step)
         if step.get("status"):
             self.send_error_body(step["status"], model=model, step=step)
             return
@@ -248,43 +171,10 @@ class Handler(BaseHTTPRequestHandler):
                         "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def handle_error(self, request, client_address):
-        if isinstance(sys.exc_info()[1], ConnectionError):
-            return
-        super().handle_error(request, client_address)
-
-
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--port", type=int, default=0, help="0 picks a free port")
-    ap.add_argument("--port-file", help="write the port here once listening")
-    ap.add_argument("--key", help="the one accepted bearer key (default: any)")
-    ap.add_argument("--dim", type=int, default=64, help="vector size of fake-* models")
-    ap.add_argument("--verbose", action="store_true", help="log requests to stderr")
-    args = ap.parse_args()
-
-    srv = Server(("127.0.0.1", args.port), Handler)
-    srv.state = State(args.key, args.dim)
-    srv.verbose = args.verbose
-    port = srv.server_address[1]
-    if args.port_file:
-        tmp = args.port_file + ".tmp"
-        with open(tmp, "w") as f:
-            f.write("%d\n" % port)
-        os.replace(tmp, args.port_file)
-    else:
-        print(port, flush=True)
-    try:
-        srv.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        srv.state.stop.set()
-        srv.server_close()
+    common.run(__doc__, Handler, lambda args: common.State(args.key, dim=args.dim),
+               options=lambda ap: ap.add_argument("--dim", type=int, default=64,
+                                                  help="vector size of fake-* models"))
 
 
 if __name__ == "__main__":

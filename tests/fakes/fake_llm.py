@@ -10,62 +10,30 @@ request and read back what it received.  See tests/fakes/README.md.
 Standard library only; listens on 127.0.0.1 only.
 """
 
-import argparse
 import json
-import os
-import random
 import re
 import socket
-import string
-import sys
-import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import common
+from common import COMPACT
 
 MODELS = ["llama-3.3-70b-versatile", "llama-3.1-8b-instant"]
-BODY_MAX = 16 * 1024 * 1024
-COMPACT = (",", ":")  # Groq sends JSON without spaces
 
-# Groq's error bodies: {"error": {"message", "type", "code"?}} per status.
+# Groq's error bodies per status (common.GROQ_ERRORS), with chat's 422 and 429.
 ERRORS = {
-    400: ("invalid_request_error", None, "Bad request."),
-    401: ("invalid_request_error", "invalid_api_key", "Invalid API Key"),
-    403: ("permission_error", "permission_denied", "Forbidden."),
-    404: ("invalid_request_error", "model_not_found",
-          "The model does not exist or you do not have access to it."),
-    413: ("invalid_request_error", "request_too_large", "Request Entity Too Large"),
+    **common.GROQ_ERRORS,
     422: ("invalid_request_error", None, "Unprocessable Entity"),
     429: ("requests", "rate_limit_exceeded",
           "Rate limit reached for model `{model}` in organization `org_fake` service tier "
           "`on_demand` on requests per minute (RPM): Limit 30, Used 30, Requested 1. "
           "Please try again in {retry}s."),
-    498: ("capacity_exceeded", "capacity_exceeded", "Flex tier capacity exceeded."),
-    500: ("internal_server_error", None, "Internal Server Error"),
-    502: ("internal_server_error", None, "Bad Gateway"),
-    503: ("internal_server_error", "service_unavailable", "Service Unavailable"),
 }
-
-REASONS = {498: "Flex Tier Capacity Exceeded"}
-
-
-class State:
-    """The script of steps still to play and the log of requests seen."""
-
-    def __init__(self, key):
-        self.key = key
-        self.lock = threading.Lock()
-        self.script = []
-        self.requests = []
-        self.stop = threading.Event()  # wakes stalled handlers at shutdown
-
-    def next_step(self):
-        with self.lock:
-            return self.script.pop(0) if self.script else None
 
 
 def groq_id():
-    return "req_" + "".join(random.choices(string.ascii_lowercase + string.digits, k=26))
+    return common.random_id("req_", 26)
 
 
 def count_tokens(text):
@@ -100,63 +68,30 @@ def default_reply(messages):
     return "I hear you. You said: " + users[-1][:40]
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(common.Handler):
     server_version = "fake-groq/1"
-    sys_version = ""
-
-    def log_message(self, fmt, *args):  # quiet unless --verbose
-        if self.server.verbose:
-            sys.stderr.write("fake_llm: " + (fmt % args) + "\n")
-
-    # --- plumbing ---------------------------------------------------------
+    name = "fake_llm"
+    reasons = common.GROQ_REASONS
 
     def setup(self):
         super().setup()
         # Small writes go out at once, so a "split" stream really arrives split.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-    def read_body(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        if n < 0 or n > BODY_MAX:
-            raise ValueError("bad Content-Length")
-        return self.rfile.read(n) if n else b""
-
-    def send(self, status, body, ctype="application/json", headers=None):
-        data = body if isinstance(body, bytes) else json.dumps(body, separators=COMPACT).encode()
-        self.send_response(status, REASONS.get(status))
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(data)))
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(data)
-        self.wfile.flush()
-
     def send_error_body(self, status, model="", retry=None, step=None):
-        etype, code, msg = ERRORS.get(status, ("internal_server_error", None, "Error"))
-        step = step or {}
-        err = {"message": step.get("message", msg.format(model=model, retry=retry or 1)),
-               "type": step.get("type", etype)}
-        if step.get("code", code) is not None:
-            err["code"] = step.get("code", code)
+        body = common.groq_error(ERRORS, status, step, model=model, retry=retry or 1)
         headers = {}
         if retry is not None:
             headers["retry-after"] = str(retry)
         if status == 429:
             headers.update(ratelimit_headers(exhausted=True))
-        self.send(status, {"error": err}, headers=headers)
-
-    def stall(self, seconds):
-        self.server.state.stop.wait(seconds)
+        self.send(status, body, headers=headers)
 
     # --- routes -----------------------------------------------------------
 
     def do_GET(self):
         path = self.path.split("?", 1)[0]
-        if path == "/_fake/requests":
-            with self.server.state.lock:
-                self.send(200, list(self.server.state.requests))
+        if self.control(path):
             return
         if path in ("/openai/v1/models", "/v1/models"):
             self.log_request_seen(path, None)
@@ -173,51 +108,21 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self):
         path = self.path.split("?", 1)[0]
-        try:
-            raw = self.read_body()
-        except ValueError:
-            self.send_error_body(400)
+        raw = self.provider_body(path, lambda: self.send_error_body(400))
+        if raw is None:
             return
-        if path == "/_fake/script":
-            self.control_script(raw)
-        elif path == "/_fake/reset":
-            with self.server.state.lock:
-                self.server.state.script.clear()
-                self.server.state.requests.clear()
-            self.send(200, {"ok": True})
-        elif path in ("/openai/v1/chat/completions", "/v1/chat/completions"):
+        if path in ("/openai/v1/chat/completions", "/v1/chat/completions"):
             self.chat(path, raw)
         else:
             self.send_error_body(404, step={"message": "Unknown request URL: POST %s" % path,
                                             "code": "unknown_url"})
 
-    def control_script(self, raw):
-        try:
-            steps = json.loads(raw)
-            if not isinstance(steps, list) or not all(isinstance(s, dict) for s in steps):
-                raise ValueError
-        except ValueError:
-            self.send(400, {"error": "body must be a JSON list of objects"})
-            return
-        with self.server.state.lock:
-            self.server.state.script.extend(steps)
-            queued = len(self.server.state.script)
-        self.send(200, {"queued": queued})
-
     def log_request_seen(self, path, body):
-        headers = {k: ("[redacted]" if k.lower() == "authorization" else v)
-                   for k, v in self.headers.items()}
-        entry = {"method": self.command, "path": path, "headers": headers, "body": body,
-                 "auth": self.auth_state()}
-        with self.server.state.lock:
-            self.server.state.requests.append(entry)
+        self.record(method=self.command, path=path, headers=self.redacted_headers(), body=body,
+                    auth=self.auth_state())
 
     def auth_state(self):
-        h = self.headers.get("Authorization", "")
-        if not h.startswith("Bearer ") or not h[7:].strip():
-            return "missing"
-        key = self.server.state.key
-        return "ok" if key is None or h[7:] == key else "wrong"
+        return self.key_state(self.bearer())
 
     def authorized(self):
         if self.auth_state() == "ok":
@@ -226,10 +131,7 @@ class Handler(BaseHTTPRequestHandler):
         return False
 
     def chat(self, path, raw):
-        try:
-            body = json.loads(raw)
-        except ValueError:
-            body = raw.decode("utf-8", "replace")
+        body = common.parse_json(raw)
         self.log_request_seen(path, body)
         if not self.authorized():
             return
@@ -247,11 +149,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         stream = body.get("stream") is True
         step = self.server.state.next_step() or {}
-
-        if step.get("stall"):
-            self.stall(float(step["stall"]))
-        if step.get("delay_ms"):
-            time.sleep(float(step["delay_ms"]) / 1000.0)
+        self.pause(step)
         status = int(step.get("status", 200))
         if status != 200:
             retry = step.get("retry_after")
@@ -377,43 +275,8 @@ def ratelimit_headers(exhausted=False):
     }
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def handle_error(self, request, client_address):
-        # A client that hangs up (a timeout or a cap in the test) is expected.
-        if isinstance(sys.exc_info()[1], ConnectionError):
-            return
-        super().handle_error(request, client_address)
-
-
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--port", type=int, default=0, help="0 picks a free port")
-    ap.add_argument("--port-file", help="write the port here once listening")
-    ap.add_argument("--key", help="the one accepted bearer key (default: any)")
-    ap.add_argument("--verbose", action="store_true", help="log requests to stderr")
-    args = ap.parse_args()
-
-    srv = Server(("127.0.0.1", args.port), Handler)
-    srv.state = State(args.key)
-    srv.verbose = args.verbose
-    port = srv.server_address[1]
-    if args.port_file:
-        tmp = args.port_file + ".tmp"
-        with open(tmp, "w") as f:
-            f.write("%d\n" % port)
-        os.replace(tmp, args.port_file)  # readers never see a half-written file
-    else:
-        print(port, flush=True)
-    try:
-        srv.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        srv.state.stop.set()
-        srv.server_close()
+    common.run(__doc__, Handler, lambda args: common.State(args.key))
 
 
 if __name__ == "__main__":

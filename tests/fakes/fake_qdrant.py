@@ -12,19 +12,14 @@ and read back what it received.  See tests/fakes/README.md.
 Standard library only; listens on 127.0.0.1 only.
 """
 
-import argparse
 import json
 import math
-import os
 import re
-import sys
-import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-BODY_MAX = 32 * 1024 * 1024
-COMPACT = (",", ":")
+import common
+
 VERSION = "1.12.4"
 DISTANCES = ("Cosine", "Dot", "Euclid", "Manhattan")
 
@@ -85,19 +80,13 @@ class Collection:
         }
 
 
-class State:
+class State(common.State):
     def __init__(self, key, read_only_key):
-        self.key = key
-        self.read_only_key = read_only_key
-        self.lock = threading.Lock()
+        super().__init__(key, read_only_key=read_only_key)
         self.collections = {}
-        self.script = []
-        self.requests = []
-        self.stop = threading.Event()
 
-    def next_step(self):
-        with self.lock:
-            return self.script.pop(0) if self.script else None
+    def on_reset(self):
+        self.collections.clear()
 
 
 def point_id(value):
@@ -198,38 +187,13 @@ def point_view(point, payload_sel, vector_sel, extra=None):
     return out
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(common.Handler):
     server_version = "fake-qdrant/1"
-    sys_version = ""
-
-    def log_message(self, fmt, *args):
-        if self.server.verbose:
-            sys.stderr.write("fake_qdrant: " + (fmt % args) + "\n")
+    name = "fake_qdrant"
+    body_max = 32 * 1024 * 1024
+    secret_headers = ("api-key", "authorization")
 
     # --- plumbing ---------------------------------------------------------
-
-    def read_body(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        if n < 0 or n > BODY_MAX:
-            raise ValueError("bad Content-Length")
-        return self.rfile.read(n) if n else b""
-
-    def send(self, status, body, ctype="application/json", headers=None):
-        if isinstance(body, bytes):
-            data = body
-        elif isinstance(body, str):
-            data = body.encode()
-        else:
-            data = json.dumps(body, separators=COMPACT).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(data)))
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(data)
-        self.wfile.flush()
 
     def ok(self, result, started):
         self.send(200, {"result": result, "status": "ok", "time": time.time() - started})
@@ -242,8 +206,7 @@ class Handler(BaseHTTPRequestHandler):
         state = self.server.state
         key = self.headers.get("api-key")
         if key is None:
-            bearer = self.headers.get("Authorization", "")
-            key = bearer[7:] if bearer.startswith("Bearer ") else None
+            key = self.bearer()
         if state.key is None:
             return "ok"
         if not key:
@@ -255,12 +218,8 @@ class Handler(BaseHTTPRequestHandler):
         return "wrong"
 
     def log_request_seen(self, path, query, body):
-        headers = {k: ("[redacted]" if k.lower() in ("api-key", "authorization") else v)
-                   for k, v in self.headers.items()}
-        entry = {"method": self.command, "path": path, "query": query, "headers": headers,
-                 "body": body, "auth": self.auth_state()}
-        with self.server.state.lock:
-            self.server.state.requests.append(entry)
+        self.record(method=self.command, path=path, query=query,
+                    headers=self.redacted_headers(), body=body, auth=self.auth_state())
 
     # --- routes -----------------------------------------------------------
 
@@ -280,18 +239,14 @@ class Handler(BaseHTTPRequestHandler):
         started = time.time()
         path, _, qs = self.path.partition("?")
         query = dict(p.split("=", 1) if "=" in p else (p, "") for p in qs.split("&") if p)
-        try:
-            raw = self.read_body()
-        except ValueError:
-            self.error(400, "Format error in JSON body: bad Content-Length", started)
+        raw = self.provider_body(path, lambda: self.error(
+            400, "Format error in JSON body: bad Content-Length", started))
+        if raw is None:
             return
         if path.startswith("/_fake/"):
-            self.control(method, path, raw)
+            self.control_points(method, path)
             return
-        try:
-            body = json.loads(raw) if raw else None
-        except ValueError:
-            body = raw.decode("utf-8", "replace")
+        body = common.parse_json(raw) if raw else None
         self.log_request_seen(path, query, body)
 
         # Qdrant checks the key before anything else; its auth errors are text.
@@ -307,10 +262,7 @@ class Handler(BaseHTTPRequestHandler):
             return
 
         step = self.server.state.next_step() or {}
-        if step.get("delay_ms"):
-            self.server.state.stop.wait(step["delay_ms"] / 1000.0)
-        if step.get("stall"):
-            self.server.state.stop.wait(step["stall"])
+        self.pause(step)
         if step.get("status"):
             headers = {}
             if step.get("retry_after") is not None:
@@ -513,30 +465,10 @@ class Handler(BaseHTTPRequestHandler):
 
     # --- control API ------------------------------------------------------
 
-    def control(self, method, path, raw):
+    def control_points(self, method, path):
+        """GET /_fake/points; other control paths than the common ones get a 404."""
         state = self.server.state
-        if path == "/_fake/requests" and method == "GET":
-            with state.lock:
-                self.send(200, list(state.requests))
-        elif path == "/_fake/reset" and method == "POST":
-            with state.lock:
-                state.script.clear()
-                state.requests.clear()
-                state.collections.clear()
-            self.send(200, {"ok": True})
-        elif path == "/_fake/script" and method == "POST":
-            try:
-                steps = json.loads(raw)
-                if not isinstance(steps, list) or not all(isinstance(s, dict) for s in steps):
-                    raise ValueError
-            except ValueError:
-                self.send(400, {"error": "body must be a JSON list of objects"})
-                return
-            with state.lock:
-                state.script.extend(steps)
-                queued = len(state.script)
-            self.send(200, {"queued": queued})
-        elif path == "/_fake/points" and method == "GET":
+        if path == "/_fake/points" and method == "GET":
             with state.lock:
                 out = {name: [dict(p, vector=None) for p in c.points.values()]
                        for name, c in state.collections.items()}
@@ -556,43 +488,11 @@ def default_message(status):
     }.get(status, "Service internal error: scripted failure")
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def handle_error(self, request, client_address):
-        if isinstance(sys.exc_info()[1], ConnectionError):
-            return
-        super().handle_error(request, client_address)
-
-
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--port", type=int, default=0, help="0 picks a free port")
-    ap.add_argument("--port-file", help="write the port here once listening")
-    ap.add_argument("--key", help="the api-key required (default: none required)")
-    ap.add_argument("--read-only-key", help="a key that may only read (403 on writes)")
-    ap.add_argument("--verbose", action="store_true", help="log requests to stderr")
-    args = ap.parse_args()
-
-    srv = Server(("127.0.0.1", args.port), Handler)
-    srv.state = State(args.key, args.read_only_key)
-    srv.verbose = args.verbose
-    port = srv.server_address[1]
-    if args.port_file:
-        tmp = args.port_file + ".tmp"
-        with open(tmp, "w") as f:
-            f.write("%d\n" % port)
-        os.replace(tmp, args.port_file)
-    else:
-        print(port, flush=True)
-    try:
-        srv.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        srv.state.stop.set()
-        srv.server_close()
+    common.run(__doc__, Handler, lambda args: State(args.key, args.read_only_key),
+               "the api-key required (default: none required)",
+               lambda ap: ap.add_argument("--read-only-key",
+                                          help="a key that may only read (403 on writes)"))
 
 
 if __name__ == "__main__":

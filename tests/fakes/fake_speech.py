@@ -13,22 +13,16 @@ tests/fakes/README.md.
 Standard library only; listens on 127.0.0.1 only.
 """
 
-import argparse
 import hashlib
-import json
 import math
-import os
-import random
 import re
-import string
 import struct
-import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-COMPACT = (",", ":")
+import common
+from common import random_id
+
 UPLOAD_MAX = 25 * 1024 * 1024      # Groq's free-tier limit on a transcription request
 DRAIN_MAX = 64 * 1024 * 1024       # past this we close instead of reading the body
 JSON_MAX = 1024 * 1024             # a TTS request body
@@ -47,22 +41,13 @@ OPENAI_VOICES = ["alloy", "ash", "ballad", "coral", "echo", "fable", "onyx", "no
                  "shimmer", "verse"]
 OPENAI_INPUT_MAX = 4096
 
-# Groq / OpenAI error bodies: {"error": {"message", "type", "code"?}} per status.
+# Groq / OpenAI error bodies per status (common.GROQ_ERRORS), with audio's 429.
 OPENAI_ERRORS = {
-    400: ("invalid_request_error", None, "Bad request."),
-    401: ("invalid_request_error", "invalid_api_key", "Invalid API Key"),
-    403: ("permission_error", "permission_denied", "Forbidden."),
-    404: ("invalid_request_error", "model_not_found",
-          "The model does not exist or you do not have access to it."),
-    413: ("invalid_request_error", "request_too_large", "Request Entity Too Large"),
+    **common.GROQ_ERRORS,
     429: ("requests", "rate_limit_exceeded",
           "Rate limit reached for model `{model}` in organization `org_fake` service tier "
           "`on_demand` on audio seconds per hour (ASH): Limit 7200, Used 7200, Requested 5. "
           "Please try again in {retry}s."),
-    498: ("capacity_exceeded", "capacity_exceeded", "Flex tier capacity exceeded."),
-    500: ("internal_server_error", None, "Internal Server Error"),
-    502: ("internal_server_error", None, "Bad Gateway"),
-    503: ("internal_server_error", "service_unavailable", "Service Unavailable"),
 }
 
 # ElevenLabs error bodies: {"detail": {"status", "message"}} per status.
@@ -82,32 +67,6 @@ ELEVEN_MESSAGES = {
                    "could not be processed. Please try again later.",
     "too_many_concurrent_requests": ELEVEN_ERRORS[429][1],
 }
-
-REASONS = {498: "Flex Tier Capacity Exceeded"}
-
-
-class State:
-    """The script of steps still to play and the log of requests seen."""
-
-    def __init__(self, key, upload_max):
-        self.key = key
-        self.upload_max = upload_max
-        self.lock = threading.Lock()
-        self.script = []
-        self.requests = []
-        self.stop = threading.Event()  # wakes stalled handlers at shutdown
-
-    def next_step(self, route):
-        """The first queued step for this route (or for any route)."""
-        with self.lock:
-            for i, step in enumerate(self.script):
-                if step.get("route") in (None, route):
-                    return self.script.pop(i)
-        return None
-
-
-def random_id(prefix, n):
-    return prefix + "".join(random.choices(string.ascii_lowercase + string.digits, k=n))
 
 
 # --- audio ----------------------------------------------------------------
@@ -229,29 +188,19 @@ def parse_multipart(ctype, body):
 
 # --- the server -----------------------------------------------------------
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(common.Handler):
     server_version = "fake-speech/1"
-    sys_version = ""
-
-    def log_message(self, fmt, *args):  # quiet unless --verbose
-        if self.server.verbose:
-            sys.stderr.write("fake_speech: " + (fmt % args) + "\n")
+    name = "fake_speech"
+    body_max = JSON_MAX
+    reasons = common.GROQ_REASONS
+    secret_headers = ("authorization", "xi-api-key")
 
     # --- plumbing ---------------------------------------------------------
 
-    def content_length(self):
-        try:
-            n = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            return -1
-        return n
-
-    def read_body(self, limit):
-        n = self.content_length()
-        if n < 0 or n > limit:
-            raise ValueError("bad Content-Length")
-        return self.rfile.read(n) if n else b""
+    def refuse_too_large(self):
+        """413 for a JSON body over JSON_MAX, unread: the connection is closed."""
+        self.close_connection = True
+        self.openai_error(413)
 
     def drain(self, n):
         """Read and drop n bytes of body, so the client can finish sending."""
@@ -261,32 +210,14 @@ class Handler(BaseHTTPRequestHandler):
                 break
             n -= len(chunk)
 
-    def send(self, status, body, ctype="application/json", headers=None):
-        data = body if isinstance(body, bytes) else json.dumps(body, separators=COMPACT).encode()
-        self.send_response(status, REASONS.get(status))
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(data)))
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(data)
-        self.wfile.flush()
-
     def openai_error(self, status, message=None, step=None, model="", retry=None, param=None):
         """Groq's / OpenAI's error body; step may override message, type and code."""
-        etype, code, msg = OPENAI_ERRORS.get(status, ("internal_server_error", None, "Error"))
-        step = step or {}
-        err = {"message": step.get("message", message or msg.format(model=model,
-                                                                       retry=retry or 1)),
-               "type": step.get("type", etype)}
-        if step.get("code", code) is not None:
-            err["code"] = step.get("code", code)
-        if param is not None:
-            err["param"] = param
+        body = common.groq_error(OPENAI_ERRORS, status, step, message, param, model=model,
+                                 retry=retry or 1)
         headers = {"x-request-id": random_id("req_", 26)}
         if retry is not None:
             headers["retry-after"] = str(retry)
-        self.send(status, {"error": err}, headers=headers)
+        self.send(status, body, headers=headers)
 
     def eleven_error(self, status, step=None, voice="", retry=None):
         """ElevenLabs' {"detail": {"status", "message"}}; step may override both.
@@ -310,46 +241,41 @@ class Handler(BaseHTTPRequestHandler):
         self.send(422, {"detail": [{"loc": loc, "msg": msg, "type": etype}]},
                   headers={"request-id": random_id("", 20)})
 
-    def stall(self, seconds):
-        self.server.state.stop.wait(seconds)
-
     def log_request_seen(self, path, query, body=None, fields=None, files=None, size=None):
-        secret = ("authorization", "xi-api-key")
-        headers = {k: ("[redacted]" if k.lower() in secret else v)
-                   for k, v in self.headers.items()}
-        entry = {"method": self.command, "path": path, "query": query, "headers": headers,
-                 "auth": self.auth_state(path), "body": body, "fields": fields,
-                 "files": files, "size": size}
-        with self.server.state.lock:
-            self.server.state.requests.append(entry)
+        self.record(method=self.command, path=path, query=query,
+                    headers=self.redacted_headers(), auth=self.auth_state(path), body=body,
+                    fields=fields, files=files, size=size)
 
     def auth_state(self, path):
         if path.startswith("/v1/text-to-speech/") or path == "/v1/voices":
-            given = self.headers.get("xi-api-key")
-        else:
-            h = self.headers.get("Authorization", "")
-            given = h[7:] if h.startswith("Bearer ") else None
-        if not given or not given.strip():
-            return "missing"
-        key = self.server.state.key
-        return "ok" if key is None or given == key else "wrong"
+            return self.key_state(self.headers.get("xi-api-key"))
+        return self.key_state(self.bearer())
 
     def play_common(self, step):
         """Stall and delay as the step asks; then its status (200 if none)."""
-        if step.get("stall"):
-            self.stall(float(step["stall"]))
-        if step.get("delay_ms"):
-            time.sleep(float(step["delay_ms"]) / 1000.0)
+        self.pause(step)
         return int(step.get("status", 200))
+
+    def play_openai(self, route, model):
+        """Take and play the route's step for a Groq / OpenAI request: a
+        scripted status gets its error body (a 429 retry-after 1 unless the
+        step says otherwise).  The step, or None if it was answered."""
+        step = self.server.state.next_step(route) or {}
+        status = self.play_common(step)
+        if status == 200:
+            return step
+        retry = step.get("retry_after")
+        if retry is None and status == 429:
+            retry = 1
+        self.openai_error(status, step=step, model=model, retry=retry)
+        return None
 
     # --- routes -----------------------------------------------------------
 
     def do_GET(self):
         url = urlsplit(self.path)
         path = url.path
-        if path == "/_fake/requests":
-            with self.server.state.lock:
-                self.send(200, list(self.server.state.requests))
+        if self.control(path):
             return
         if path == "/v1/voices":
             self.log_request_seen(path, parse_qs(url.query))
@@ -377,39 +303,16 @@ class Handler(BaseHTTPRequestHandler):
         if path in ("/openai/v1/audio/transcriptions", "/v1/audio/transcriptions"):
             self.transcribe(path, query)
             return
-        try:
-            raw = self.read_body(JSON_MAX)
-        except ValueError:
-            self.close_connection = True
-            self.openai_error(413)
+        raw = self.provider_body(path, self.refuse_too_large)
+        if raw is None:
             return
-        if path == "/_fake/script":
-            self.control_script(raw)
-        elif path == "/_fake/reset":
-            with self.server.state.lock:
-                self.server.state.script.clear()
-                self.server.state.requests.clear()
-            self.send(200, {"ok": True})
-        elif path in ("/openai/v1/audio/speech", "/v1/audio/speech"):
+        if path in ("/openai/v1/audio/speech", "/v1/audio/speech"):
             self.openai_speech(path, query, raw)
         elif re.match(r"^/v1/text-to-speech/[^/]*(/stream)?$", path):
             self.elevenlabs(path, query, raw)
         else:
             self.openai_error(404, "Unknown request URL: POST %s" % path,
                               {"code": "unknown_url"})
-
-    def control_script(self, raw):
-        try:
-            steps = json.loads(raw)
-            if not isinstance(steps, list) or not all(isinstance(s, dict) for s in steps):
-                raise ValueError
-        except ValueError:
-            self.send(400, {"error": "body must be a JSON list of objects"})
-            return
-        with self.server.state.lock:
-            self.server.state.script.extend(steps)
-            queued = len(self.server.state.script)
-        self.send(200, {"queued": queued})
 
     # --- Groq transcription -------------------------------------------------
 
@@ -472,13 +375,8 @@ class Handler(BaseHTTPRequestHandler):
             self.openai_error(400, "could not process file - is it a valid media file?")
             return
 
-        step = self.server.state.next_step("transcriptions") or {}
-        status = self.play_common(step)
-        if status != 200:
-            retry = step.get("retry_after")
-            if retry is None and status == 429:
-                retry = 1
-            self.openai_error(status, step=step, model=model, retry=retry)
+        step = self.play_openai("transcriptions", model)
+        if step is None:
             return
         text = step.get("transcript", DEFAULT_TRANSCRIPT)
         duration = step.get("duration")
@@ -503,10 +401,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def elevenlabs(self, path, query, raw):
         voice = path.split("/")[3]
-        try:
-            body = json.loads(raw)
-        except ValueError:
-            body = raw.decode("utf-8", "replace")
+        body = common.parse_json(raw)
         self.log_request_seen(path, query, body=body)
         if self.auth_state(path) != "ok":
             self.eleven_error(401)
@@ -558,10 +453,7 @@ class Handler(BaseHTTPRequestHandler):
     # --- OpenAI /audio/speech -------------------------------------------------
 
     def openai_speech(self, path, query, raw):
-        try:
-            body = json.loads(raw)
-        except ValueError:
-            body = raw.decode("utf-8", "replace")
+        body = common.parse_json(raw)
         self.log_request_seen(path, query, body=body)
         if self.auth_state(path) != "ok":
             self.openai_error(401)
@@ -589,13 +481,8 @@ class Handler(BaseHTTPRequestHandler):
                                    "wav and pcm).", param="response_format")
             return
 
-        step = self.server.state.next_step("speech") or {}
-        status = self.play_common(step)
-        if status != 200:
-            retry = step.get("retry_after")
-            if retry is None and status == 429:
-                retry = 1
-            self.openai_error(status, step=step, model=model, retry=retry)
+        step = self.play_openai("speech", model)
+        if step is None:
             return
         headers = {"x-request-id": random_id("req_", 26)}
         frames = int(step.get("frames", frames_for(text)))
@@ -623,46 +510,14 @@ def segments(text, duration):
     return out
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def handle_error(self, request, client_address):
-        # A client that hangs up (a timeout or a cap in the test) is expected.
-        if isinstance(sys.exc_info()[1], ConnectionError):
-            return
-        super().handle_error(request, client_address)
-
-
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--port", type=int, default=0, help="0 picks a free port")
-    ap.add_argument("--port-file", help="write the port here once listening")
-    ap.add_argument("--key", help="the one accepted key, as Bearer and as xi-api-key "
-                                  "(default: any)")
-    ap.add_argument("--upload-max", type=int, default=UPLOAD_MAX,
-                    help="bytes a transcription request may have (default 25 MiB)")
-    ap.add_argument("--verbose", action="store_true", help="log requests to stderr")
-    args = ap.parse_args()
+    def options(ap):
+        ap.add_argument("--upload-max", type=int, default=UPLOAD_MAX,
+                        help="bytes a transcription request may have (default 25 MiB)")
 
-    srv = Server(("127.0.0.1", args.port), Handler)
-    srv.state = State(args.key, args.upload_max)
-    srv.verbose = args.verbose
-    port = srv.server_address[1]
-    if args.port_file:
-        tmp = args.port_file + ".tmp"
-        with open(tmp, "w") as f:
-            f.write("%d\n" % port)
-        os.replace(tmp, args.port_file)  # readers never see a half-written file
-    else:
-        print(port, flush=True)
-    try:
-        srv.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        srv.state.stop.set()
-        srv.server_close()
+    common.run(__doc__, Handler,
+               lambda args: common.State(args.key, upload_max=args.upload_max),
+               "the one accepted key, as Bearer and as xi-api-key (default: any)", options)
 
 
 if __name__ == "__main__":

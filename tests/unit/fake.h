@@ -3,16 +3,21 @@
  * talk to it: the launcher, control calls and request-log helpers that
  * test_llm, test_speech_providers, test_embeddings_provider and test_qdrant
  * share.  Header-only, like t.h: every function is static inline (no warning
- * for those a test leaves unused).  The test links libcurl (main calls
- * curl_global_init), json-c and lib/core/buf.c.
+ * for those a test leaves unused).  The test links libcurl, json-c and
+ * lib/core/buf.c.
  *
  *     static struct fake fake;    (all zero: no fake yet)
- *     if (fake_start(&fake, "tests/fakes/fake_llm.py", "--key", KEY, (char *)NULL)) {
- *         fake_script(&fake, "[{\"status\": 429}]");
- *         ... call the client with fake.url ...
- *         req = fake_last_request(&fake);
+ *     int main(void)
+ *     {
+ *         if (fake_begin(&fake, "fake LLM", "tests/fakes/fake_llm.py", "--key", KEY,
+ *                        (char *)NULL)) {
+ *             fake_script(&fake, "[{\"status\": 429}]");
+ *             ... call the client with fake.url and FAKE_TIMEOUT_MS ...
+ *             req = fake_last_request(&fake);
+ *         }
+ *         fake_end(&fake);
+ *         return t_done();
  *     }
- *     fake_stop(&fake);
  */
 #ifndef ROSE_FAKE_H
 #define ROSE_FAKE_H
@@ -34,8 +39,16 @@
 #include <json-c/json.h>
 
 #include "core/buf.h"
+#include "t.h"
 
 #define FAKE_ARGS_MAX 16 /* arguments after the script path, beyond --port/--port-file */
+
+/* The timeouts a client under test gets against a fake: on loopback a fake
+ * connects at once and answers in milliseconds, so these are far above any
+ * honest answer even under valgrind, yet a hung fake fails its case in
+ * seconds.  A case about timeouts sets its own. */
+#define FAKE_CONNECT_TIMEOUT_MS 2000
+#define FAKE_TIMEOUT_MS 5000
 
 struct fake {
     pid_t pid;          /* the python3 process, 0 when there is none */
@@ -47,20 +60,20 @@ struct fake {
 };
 
 /*
- * Start `python3 script --port 0 --port-file FILE arg...` (the args end with
- * (char *)NULL, at most FAKE_ARGS_MAX) and wait up to 5 s for it to write the
- * port it bound.  The script path is relative to the cwd, so tests run from
- * the repository root.  The fake gets SIGTERM if this test dies (a sanitizer
- * abort).  Returns 1 once it listens, with f->pid, f->port and f->url set;
- * 0 otherwise.  Either way call fake_stop() at the end.  f starts all zero.
+ * Start `python3 script --port 0 --port-file FILE arg...` (the args in ap
+ * end with (char *)NULL, at most FAKE_ARGS_MAX) and wait up to 5 s for it to
+ * write the port it bound.  The script path is relative to the cwd, so tests
+ * run from the repository root.  The fake gets SIGTERM if this test dies (a
+ * sanitizer abort).  Returns 1 once it listens, with f->pid, f->port and
+ * f->url set; 0 otherwise.  Either way call fake_stop() at the end.  f starts
+ * all zero.  Tests call it through fake_begin().
  */
 static inline int
-fake_start(struct fake *f, const char *script, ...)
+fake_vstart(struct fake *f, const char *script, va_list ap)
 {
     struct timespec pause = {0, 20 * 1000 * 1000};
     char *argv[FAKE_ARGS_MAX + 7];
     char *arg;
-    va_list ap;
     FILE *pf;
     int n = 0, i;
 
@@ -70,10 +83,8 @@ fake_start(struct fake *f, const char *script, ...)
     argv[n++] = "0";
     argv[n++] = "--port-file";
     argv[n++] = f->port_file; /* filled in below */
-    va_start(ap, script);
     while ((arg = va_arg(ap, char *)) != NULL && n < FAKE_ARGS_MAX + 6)
         argv[n++] = arg;
-    va_end(ap);
     argv[n] = NULL;
     if (arg != NULL) /* too many */
         return 0;
@@ -116,7 +127,7 @@ fake_start(struct fake *f, const char *script, ...)
 
 /*
  * Stop the fake (SIGTERM, then reap it) and remove its port file and
- * directory.  Safe after a failed or no fake_start() and when called twice.
+ * directory.  Safe after a failed or no fake_vstart() and when called twice.
  */
 static inline void
 fake_stop(struct fake *f)
@@ -132,6 +143,37 @@ fake_stop(struct fake *f)
         rmdir(f->dir);
         f->dir[0] = '\0';
     }
+}
+
+/*
+ * The start of a test program against a fake: curl_global_init(), SIGPIPE
+ * ignored (a fake that hangs up must fail a case, not kill the program),
+ * then fake_vstart(f, script, arg..., (char *)NULL) and one TAP line saying
+ * whether `what` listens.  Returns 1 if it does.  Either way the program
+ * ends with fake_end(f).
+ */
+static inline int
+fake_begin(struct fake *f, const char *what, const char *script, ...)
+{
+    va_list ap;
+    int up;
+
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    signal(SIGPIPE, SIG_IGN);
+    va_start(ap, script);
+    up = fake_vstart(f, script, ap);
+    va_end(ap);
+    T_OK(up, "%s started (%s, run from the repository root)", what, script);
+    return up;
+}
+
+/* The end of a program that began with fake_begin(): fake_stop(), then
+ * curl_global_cleanup(). */
+static inline void
+fake_end(struct fake *f)
+{
+    fake_stop(f);
+    curl_global_cleanup();
 }
 
 static inline size_t

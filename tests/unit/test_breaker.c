@@ -5,11 +5,7 @@
  * passed in, so nothing waits; everything happens in a fresh mkdtemp()
  * directory that is removed at the end.
  */
-#include <errno.h>
-#include <ftw.h>
 #include <stdlib.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "core/buf.h"
 #include "core/log.h"
@@ -268,66 +264,57 @@ test_independent(struct rose_store *st)
     T_STR(state_of(st, "embeddings"), "open", "independent: embeddings still open");
 }
 
-/*
- * After the recovery period, NCHILDREN processes, each with its own
- * connection, ask at the same moment: exactly one gets the probe.  The
- * children block on a pipe until the parent closes its write end after the
- * last fork, so they start together.  Exit status: 0 probe, 1 refused,
- * 10 + enum rose_err on an error, 3 anything else.
- */
+/* What the racing processes share. */
+struct probe_race {
+    const char *svc;
+    long long t_open; /* when the breaker opened */
+};
+
+/* One worker of the race: its own connection, its own clock.  Exit status:
+ * 0 probe, 1 refused, 10 + enum rose_err on an error, 3 anything else. */
+static int
+probe_child(int i, void *arg)
+{
+    const struct probe_race *race = arg;
+    struct rose_store *st = NULL;
+    int r = 2; /* the store did not open: exit 3 */
+
+    if (rose_store_open(dbpath, &st) == ROSE_OK)
+        r = allow(st, race->svc, race->t_open + RECOVERY_MS + i); /* workers' clocks differ */
+    rose_store_close(st);
+    rose_buf_free(&logs);
+    return r == 1 ? 0 : r == -1 ? 1 : r >= 100 ? r - 90 : 3;
+}
+
+/* After the recovery period, NCHILDREN processes ask at the same moment
+ * (t_race): exactly one gets the probe. */
 static void
 test_concurrent_probe(int round)
 {
     char svc[32];
-    int fds[2], i, probes = 0, refused = 0, other = 0;
-    pid_t pids[NCHILDREN];
+    struct probe_race race = {svc, T0 + round};
+    int exits[NCHILDREN], i, probes = 0, refused = 0, other = 0;
     struct rose_store *st = NULL;
-    long long t_open = T0 + round;
 
     snprintf(svc, sizeof(svc), "race-%d", round);
     if (rose_store_open(dbpath, &st) != ROSE_OK) {
         T_OK(0, "race %d: open", round);
         return;
     }
-    fail_n(st, svc, THRESHOLD, t_open);
+    fail_n(st, svc, THRESHOLD, race.t_open);
     rose_store_close(st);
     st = NULL;
-    if (pipe(fds) != 0) {
+    if (!t_race(NCHILDREN, probe_child, &race, exits)) {
         T_OK(0, "race %d: pipe", round);
         return;
     }
-    fflush(stdout);
-    fflush(stderr);
     for (i = 0; i < NCHILDREN; i++) {
-        if ((pids[i] = fork()) == 0) {
-            int r = 2; /* the store did not open: exit 3 */
-            char c;
-
-            close(fds[1]);
-            while (read(fds[0], &c, 1) < 0 && errno == EINTR)
-                ;
-            close(fds[0]);
-            if (rose_store_open(dbpath, &st) == ROSE_OK)
-                r = allow(st, svc, t_open + RECOVERY_MS + i); /* workers' clocks differ */
-            rose_store_close(st);
-            rose_buf_free(&logs);
-            /* exit(), not _exit(): the sanitizers' leak check runs in the
-             * child too.  stdout was flushed before fork. */
-            exit(r == 1 ? 0 : r == -1 ? 1 : r >= 100 ? r - 90 : 3);
-        }
-    }
-    close(fds[0]);
-    close(fds[1]); /* start */
-    for (i = 0; i < NCHILDREN; i++) {
-        int status = 0;
-        if (pids[i] > 0 && waitpid(pids[i], &status, 0) == pids[i] && WIFEXITED(status) &&
-            WEXITSTATUS(status) <= 1) {
-            probes += WEXITSTATUS(status) == 0;
-            refused += WEXITSTATUS(status) == 1;
+        if (exits[i] == 0 || exits[i] == 1) {
+            probes += exits[i] == 0;
+            refused += exits[i] == 1;
         } else {
             other++;
-            printf("#   child %d: status %d (exit %d; 10 + enum rose_err for errors)\n", i, status,
-                   WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+            printf("#   child %d: exit %d (10 + enum rose_err for errors)\n", i, exits[i]);
         }
     }
     T_OK(probes == 1 && refused == NCHILDREN - 1 && other == 0,
@@ -340,15 +327,6 @@ test_concurrent_probe(int round)
     }
 }
 
-static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 int
 main(void)
 {
@@ -357,10 +335,8 @@ main(void)
     int round;
 
     rose_log_set_sink(capture, &logs);
-    if (mkdtemp(tmpdir) == NULL) {
-        perror("mkdtemp");
+    if (!t_mkdtemp(tmpdir))
         return 2;
-    }
     snprintf(dbpath, sizeof(dbpath), "%s/breaker.db", tmpdir);
 
     test_names();
@@ -384,6 +360,6 @@ main(void)
           "race: the parent logged one opening per round");
 
     rose_buf_free(&logs);
-    nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    t_rmtree(tmpdir);
     return t_done();
 }

@@ -12,7 +12,6 @@
  * ROSE_CONF are unset first, so the machine's environment cannot leak in.
  */
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -1056,16 +1055,6 @@ test_roles(void)
     clean_env();
 }
 
-/* Remove the temporary directory and everything in it. */
-static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 /* Origins exactly as a browser sends them; providers named by host only. */
 static void
 test_origin_shapes_and_provider_hosts(void)
@@ -1125,10 +1114,8 @@ test_origin_shapes_and_provider_hosts(void)
 int
 main(void)
 {
-    if (mkdtemp(tmpdir) == NULL) {
-        perror("mkdtemp");
+    if (!t_mkdtemp(tmpdir))
         return 2;
-    }
     test_defaults();
     test_file_cases();
     test_long_lines();
@@ -1145,6 +1132,6 @@ main(void)
     test_roles();
     test_origin_shapes_and_provider_hosts();
     clean_env();
-    nftw(tmpdir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    t_rmtree(tmpdir);
     return t_done();
 }

@@ -446,18 +446,10 @@ test_real(void)
 int
 main(void)
 {
-    if (mkdtemp(tmp_dir) == NULL) {
-        perror("mkdtemp");
-        return 1;
-    }
+    if (!t_mkdtemp(tmp_dir))
+        return 2;
     test_tiny();
     test_real();
-    char path[256];
-    const char *names[] = {"tiny.bin", "m.bin", "cut.bin"};
-    for (size_t i = 0; i < 3; i++) {
-        snprintf(path, sizeof(path), "%s/%s", tmp_dir, names[i]);
-        unlink(path);
-    }
-    rmdir(tmp_dir);
+    t_rmtree(tmp_dir);
     return t_done();
 }

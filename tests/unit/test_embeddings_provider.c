@@ -4,7 +4,6 @@
  * this program starts (cwd must be the repository root) and stops.
  */
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,25 +30,11 @@ opts(void)
         .api_key = KEY,
         .model = "fake-embed",
         .dim = 64,
-        .connect_timeout_ms = 2000,
-        .timeout_ms = 5000,
+        .connect_timeout_ms = FAKE_CONNECT_TIMEOUT_MS,
+        .timeout_ms = FAKE_TIMEOUT_MS,
         .max_response_bytes = 1 << 20,
     };
     return o;
-}
-
-static double
-cosine(const float *a, const float *b, int dim)
-{
-    double ab = 0, aa = 0, bb = 0;
-    int i;
-
-    for (i = 0; i < dim; i++) {
-        ab += (double)a[i] * b[i];
-        aa += (double)a[i] * a[i];
-        bb += (double)b[i] * b[i];
-    }
-    return ab / sqrt(aa * bb);
 }
 
 static void
@@ -70,11 +55,11 @@ test_embed(void)
     T_INT(r.http_status, 200, "embed: status 200");
     T_OK(r.prompt_tokens > 0, "embed: usage.prompt_tokens read (%d)", r.prompt_tokens);
     if (err == ROSE_OK) {
-        T_OK(fabs(cosine(r.vectors, r.vectors + 3 * 64, 64) - 1) < 1e-6,
+        T_OK(fabs(t_cosine(r.vectors, r.vectors + 3 * 64, 64) - 1) < 1e-6,
              "embed: equal texts, equal vectors");
-        T_OK(cosine(r.vectors, r.vectors + 64, 64) > cosine(r.vectors, r.vectors + 128, 64),
+        T_OK(t_cosine(r.vectors, r.vectors + 64, 64) > t_cosine(r.vectors, r.vectors + 128, 64),
              "embed: texts sharing words are closer (%.3f > %.3f)",
-             cosine(r.vectors, r.vectors + 64, 64), cosine(r.vectors, r.vectors + 128, 64));
+             t_cosine(r.vectors, r.vectors + 64, 64), t_cosine(r.vectors, r.vectors + 128, 64));
     }
     req = fake_last_request(&fake);
     T_STR(fake_dig_str(req, "body.model"), "fake-embed", "request: model");
@@ -172,18 +157,14 @@ test_errors(void)
 int
 main(void)
 {
-    int up;
+    int up = fake_begin(&fake, "fake embeddings server", FAKE, "--key", KEY, "--dim", "64",
+                        (char *)NULL);
 
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    signal(SIGPIPE, SIG_IGN);
-    up = fake_start(&fake, FAKE, "--key", KEY, "--dim", "64", (char *)NULL);
     snprintf(base_url, sizeof(base_url), "%s/v1", fake.url);
-    T_OK(up, "fake embeddings server started (%s, run from the repository root)", FAKE);
     if (up) {
         test_embed();
         test_errors();
     }
-    fake_stop(&fake);
-    curl_global_cleanup();
+    fake_end(&fake);
     return t_done();
 }

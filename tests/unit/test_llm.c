@@ -4,7 +4,6 @@
  * Each case scripts the fake, calls the client, and checks the result and,
  * where it matters, what the fake received.  Also the chunk decoder alone.
  */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,8 +31,8 @@ opts(void)
         .model = "llama-3.3-70b-versatile",
         .temperature = 0.7,
         .max_tokens = 200,
-        .connect_timeout_ms = 2000,
-        .timeout_ms = 5000,
+        .connect_timeout_ms = FAKE_CONNECT_TIMEOUT_MS,
+        .timeout_ms = FAKE_TIMEOUT_MS,
         .max_response_bytes = 1 << 20,
     };
     return o;
@@ -400,12 +399,9 @@ main(void)
 {
     int up;
 
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    signal(SIGPIPE, SIG_IGN);
     test_chunks();
-    up = fake_start(&fake, FAKE, "--key", KEY, (char *)NULL);
+    up = fake_begin(&fake, "fake LLM", FAKE, "--key", KEY, (char *)NULL);
     snprintf(base_url, sizeof(base_url), "%s/openai/v1", fake.url);
-    T_OK(up, "fake LLM started (%s, run from the repository root)", FAKE);
     if (up) {
         test_plain();
         test_default_reply_and_escaping();
@@ -423,7 +419,6 @@ main(void)
         test_cut_and_malformed();
         test_transport();
     }
-    fake_stop(&fake);
-    curl_global_cleanup();
+    fake_end(&fake);
     return t_done();
 }

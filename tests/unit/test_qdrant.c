@@ -1,15 +1,14 @@
 /*
  * test_qdrant.c — the memory store's Qdrant backend (lib/memory/vectors.c
  * over lib/memory/qdrant.c) against tests/fakes/fake_qdrant.py, which this
- * program starts (cwd must be the repository root) and stops.  The same
- * behaviours as test_vectors.c through REST — ranking against brute force,
- * isolation of users, deletion, a change of embedder or dimension — plus
- * what the fake received (the user_id filter on EVERY search, list and
- * delete) and the transport's errors.
+ * program starts (cwd must be the repository root) and stops.  The scenarios
+ * both backends share (vector_scenarios.h: one memory and validation, ranking
+ * against brute force, isolation of users, deletion) with what the fake
+ * received along the way (the payload, the user_id filter on EVERY search,
+ * list and delete), then what only Qdrant does: creating the collection, a
+ * change of embedder or dimension, and the transport's errors.
  */
 #include <math.h>
-#include <signal.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +23,7 @@
 #include "memory/vectors.h"
 #include "fake.h"
 #include "t.h"
+#include "vector_scenarios.h"
 
 #define FAKE "tests/fakes/fake_qdrant.py"
 #define KEY "qdrant-test-key"
@@ -33,7 +33,6 @@
 #define EMBEDDER "test:random:16"
 
 static struct fake fake; /* sends the api-key with every fake_call */
-static char user_a[37], user_b[37];
 
 /* --- the fake ----------------------------------------------------------- */
 
@@ -105,134 +104,127 @@ all_filtered(size_t from, int *n)
     return ok;
 }
 
-/* --- helpers ------------------------------------------------------------ */
-
-static uint64_t rng = 0x9E3779B97F4A7C15ULL;
-
-static void
-random_vector(float *v, int dim)
-{
-    int i;
-
-    for (i = 0; i < dim; i++) {
-        rng ^= rng >> 12;
-        rng ^= rng << 25;
-        rng ^= rng >> 27;
-        v[i] = (float)((double)((rng * 2685821657736338717ULL) >> 11) / 9007199254740992.0 * 2 - 1);
-    }
-}
+/* --- the backend, for vector_scenarios.h ---------------------------------- */
 
 static struct rose_qdrant_opts
 qopts(void)
 {
     struct rose_qdrant_opts o = {.url = fake.url,
                                  .api_key = KEY,
-                                 .connect_timeout_ms = 2000,
-                                 .timeout_ms = 5000,
+                                 .connect_timeout_ms = FAKE_CONNECT_TIMEOUT_MS,
+                                 .timeout_ms = FAKE_TIMEOUT_MS,
                                  .max_response_bytes = 4 << 20};
     return o;
 }
 
-static struct rose_vectors *
-open_handle(const char *embedder, int dim, const char *key)
+static struct rose_vectors_opts
+qdrant_opts(const char *embedder, int dim)
 {
     struct rose_vectors_opts o = {
         .backend = ROSE_VECTORS_QDRANT, .embedder = embedder, .dim = dim, .qdrant = qopts()};
+    return o;
+}
+
+/* 1 if s is not NULL and equals want. */
+static int
+is(const char *s, const char *want)
+{
+    return s != NULL && strcmp(s, want) == 0;
+}
+
+/* The points of user (with id, unless NULL) the fake holds; -1 if it does
+ * not answer. */
+static long long
+stored(const char *user, const char *id)
+{
+    struct json_object *pts = fake_call(&fake, "GET", "/_fake/points", NULL), *all, *p;
+    long long n = -1;
+    size_t i;
+
+    if (pts != NULL) {
+        all = fake_dig(pts, "long_term_memory");
+        n = 0;
+        for (i = 0; json_object_is_type(all, json_type_array) && i < json_object_array_length(all);
+             i++) {
+            p = json_object_array_get_idx(all, i);
+            n += is(fake_dig_str(p, "payload.user_id"), user) &&
+                 (id == NULL || is(fake_dig_str(p, "id"), id));
+        }
+    }
+    json_object_put(pts);
+    return n;
+}
+
+/* What the fake received from the scenarios' calls. */
+static void
+sent(enum vs_call call, const struct rose_memory *m, int k, float min_score)
+{
+    struct json_object *pts, *p;
+
+    switch (call) {
+    case VS_ADD:
+        pts = fake_call(&fake, "GET", "/_fake/points", NULL);
+        p = fake_dig(pts, "long_term_memory.0"); /* the only one */
+        T_STR(fake_dig_str(p, "id"), m->id, "add: point id = memory id");
+        T_STR(fake_dig_str(p, "payload.text"), VS_TEXT, "add: payload text");
+        T_STR(fake_dig_str(p, "payload.user_id"), m->user_id, "add: payload user_id");
+        T_STR(fake_dig_str(p, "payload.session_id"), m->session_id, "add: payload session_id");
+        T_STR(fake_dig_str(p, "payload.memory_type"), VS_TYPE_NAME, "add: payload memory_type");
+        T_INT(json_object_get_int64(fake_dig(p, "payload.created_at")), VS_AT,
+              "add: payload created_at");
+        T_STR(fake_dig_str(p, "payload.embedder"), EMBEDDER, "add: payload embedder");
+        json_object_put(pts);
+        p = fake_last_request(&fake);
+        T_STR(fake_dig_str(p, "query.wait"), "true", "add: wait=true");
+        T_INT(json_object_array_length(fake_dig(p, "body.points.0.vector")), DIM,
+              "add: the vector sent");
+        json_object_put(p);
+        break;
+    case VS_SEARCH:
+        p = fake_last_request(&fake);
+        T_OK(json_object_get_int(fake_dig(p, "body.limit")) == k &&
+                 fabs(json_object_get_double(fake_dig(p, "body.score_threshold")) - min_score) <
+                     1e-6 &&
+                 json_object_get_boolean(fake_dig(p, "body.with_payload")),
+             "search: limit, score_threshold, with_payload sent");
+        T_OK(has_match(fake_dig(p, "body.filter"), "user_id", m->user_id) &&
+                 has_match(fake_dig(p, "body.filter"), "embedder", EMBEDDER),
+             "search: filter must user_id and embedder");
+        json_object_put(p);
+        break;
+    case VS_MAX_SCORE:
+        p = fake_last_request(&fake);
+        T_OK(fake_dig(p, "body.score_threshold") == NULL, "max_score: no threshold sent");
+        json_object_put(p);
+        break;
+    case VS_ADD_NO_SESSION:
+        p = fake_last_request(&fake);
+        T_OK(json_object_is_type(fake_dig(p, "body.points.0.payload.session_id"), json_type_null) &&
+                 fake_dig(p, "body.points.0.payload") != NULL,
+             "add without a session: session_id null");
+        json_object_put(p);
+        break;
+    }
+}
+
+static struct vs vs = {.opts = qdrant_opts,
+                       .stored = stored,
+                       .sent = sent,
+                       .embedder = EMBEDDER,
+                       .dim = DIM,
+                       .na = NA,
+                       .nb = NB,
+                       .rounds = 12,
+                       .probes = 20};
+
+static struct rose_vectors *
+open_handle(const char *embedder, int dim, const char *key)
+{
+    struct rose_vectors_opts o = qdrant_opts(embedder, dim);
     struct rose_vectors *v = NULL;
 
     o.qdrant.api_key = key;
     return rose_vectors_open(&o, &v) == ROSE_OK ? v : NULL;
-}
-
-static enum rose_err
-add(struct rose_vectors *v, const char *user, const char *session, const char *text, long long at,
-    const float *vec, char id_out[37])
-{
-    struct rose_memory m = {.type = ROSE_MEMORY_EMOTION, .created_at = at};
-    char *t = strdup(text);
-    enum rose_err err;
-
-    rose_uuid_new(m.id);
-    snprintf(m.user_id, sizeof(m.user_id), "%s", user);
-    snprintf(m.session_id, sizeof(m.session_id), "%s", session ? session : "");
-    m.text = t;
-    err = rose_vectors_add(v, &m, vec);
-    free(t);
-    if (id_out)
-        memcpy(id_out, m.id, 37);
-    return err;
-}
-
-struct ref {
-    char id[37];
-    float vec[DIM];
-};
-
-static struct ref refs_a[NA], refs_b[NB];
-
-struct scored {
-    double score;
-    const char *id;
-};
-
-static int
-by_score(const void *pa, const void *pb)
-{
-    const struct scored *a = pa, *b = pb;
-
-    if (a->score != b->score)
-        return a->score > b->score ? -1 : 1;
-    return strcmp(a->id, b->id);
-}
-
-static double
-cosine(const float *a, const float *b)
-{
-    double ab = 0, aa = 0, bb = 0;
-    int i;
-
-    for (i = 0; i < DIM; i++) {
-        ab += (double)a[i] * b[i];
-        aa += (double)a[i] * a[i];
-        bb += (double)b[i] * b[i];
-    }
-    return ab / sqrt(aa * bb);
-}
-
-static int
-matches_reference(struct rose_vectors *v, const char *user, const struct ref *refs, size_t n,
-                  const float *q, int k, float min_score)
-{
-    static struct scored all[NA];
-    struct rose_memory *got = NULL;
-    size_t ngot = 0, want = 0, i;
-    int ok = 1;
-
-    for (i = 0; i < n; i++) {
-        all[i].score = cosine(q, refs[i].vec);
-        all[i].id = refs[i].id;
-    }
-    qsort(all, n, sizeof(all[0]), by_score);
-    while (want < n && want < (size_t)k && all[want].score >= min_score)
-        want++;
-    if (rose_vectors_search(v, user, q, k, min_score, &got, &ngot) != ROSE_OK) {
-        printf("#   search failed: %s\n", rose_vectors_status(v)->message);
-        return 0;
-    }
-    if (ngot != want) {
-        printf("#   %zu results, want %zu\n", ngot, want);
-        ok = 0;
-    }
-    for (i = 0; ok && i < ngot; i++) {
-        if (strcmp(got[i].id, all[i].id) != 0 || fabs(got[i].score - all[i].score) > 1e-5 ||
-            strcmp(got[i].user_id, user) != 0) {
-            printf("#   rank %zu: got %s %.7f, want %s %.7f\n", i, got[i].id, got[i].score,
-                   all[i].id, all[i].score);
-            ok = 0;
-        }
-    }
-    rose_memories_free(got, ngot);
-    return ok;
 }
 
 /* --- the tests ---------------------------------------------------------- */
@@ -277,128 +269,6 @@ test_prepare(struct rose_vectors *v)
 }
 
 static void
-test_store_and_rank(struct rose_vectors *v)
-{
-    struct rose_memory *got = NULL;
-    struct json_object *pts, *p;
-    char session[37], id[37];
-    float q[DIM], best;
-    size_t n = 0, i;
-    int ok = 1, j;
-
-    rose_uuid_new(session);
-    random_vector(q, DIM);
-    T_INT(add(v, user_a, session, "Her mother died last spring", 5, q, id), ROSE_OK, "add: ok");
-    pts = fake_call(&fake, "GET", "/_fake/points", NULL);
-    p = fake_dig(pts, "long_term_memory.0");
-    T_STR(fake_dig_str(p, "id"), id, "add: point id = memory id");
-    T_STR(fake_dig_str(p, "payload.text"), "Her mother died last spring", "add: payload text");
-    T_STR(fake_dig_str(p, "payload.user_id"), user_a, "add: payload user_id");
-    T_STR(fake_dig_str(p, "payload.session_id"), session, "add: payload session_id");
-    T_STR(fake_dig_str(p, "payload.memory_type"), "emotion", "add: payload memory_type");
-    T_INT(json_object_get_int64(fake_dig(p, "payload.created_at")), 5, "add: payload created_at");
-    T_STR(fake_dig_str(p, "payload.embedder"), EMBEDDER, "add: payload embedder");
-    json_object_put(pts);
-    p = fake_last_request(&fake);
-    T_STR(fake_dig_str(p, "query.wait"), "true", "add: wait=true");
-    T_INT(json_object_array_length(fake_dig(p, "body.points.0.vector")), DIM,
-          "add: the vector sent");
-    json_object_put(p);
-
-    T_INT(rose_vectors_search(v, user_a, q, 3, 0.5f, &got, &n), ROSE_OK, "search: ok");
-    T_OK(n == 1 && strcmp(got[0].id, id) == 0 && fabs(got[0].score - 1) < 1e-5 &&
-             strcmp(got[0].text, "Her mother died last spring") == 0 &&
-             strcmp(got[0].session_id, session) == 0 && got[0].type == ROSE_MEMORY_EMOTION &&
-             got[0].created_at == 5,
-         "search: the memory, all fields, cosine 1");
-    rose_memories_free(got, n);
-    p = fake_last_request(&fake);
-    T_OK(json_object_get_int(fake_dig(p, "body.limit")) == 3 &&
-             fabs(json_object_get_double(fake_dig(p, "body.score_threshold")) - 0.5) < 1e-6 &&
-             json_object_get_boolean(fake_dig(p, "body.with_payload")),
-         "search: limit, score_threshold, with_payload sent");
-    T_OK(has_match(fake_dig(p, "body.filter"), "user_id", user_a) &&
-             has_match(fake_dig(p, "body.filter"), "embedder", EMBEDDER),
-         "search: filter must user_id and embedder");
-    json_object_put(p);
-    T_INT(rose_vectors_max_score(v, user_a, q, &best), ROSE_OK, "max_score: ok");
-    T_OK(fabs(best - 1) < 1e-5, "max_score: 1 for the same vector");
-    p = fake_last_request(&fake);
-    T_OK(fake_dig(p, "body.score_threshold") == NULL, "max_score: no threshold sent");
-    json_object_put(p);
-    T_INT(rose_vectors_delete(v, user_a, id), ROSE_OK, "delete: ok");
-    T_INT(rose_vectors_max_score(v, user_a, q, &best), ROSE_OK, "max_score after delete: ok");
-    T_OK(best == -1, "max_score with no memories: -1");
-
-    for (i = 0; i < NA; i++) {
-        random_vector(refs_a[i].vec, DIM);
-        ok &= add(v, user_a, NULL, "a memory of A", (long long)(NA - i), refs_a[i].vec,
-                  refs_a[i].id) == ROSE_OK;
-    }
-    for (i = 0; i < NB; i++) {
-        random_vector(refs_b[i].vec, DIM);
-        ok &= add(v, user_b, NULL, "a memory of B", (long long)i, refs_b[i].vec, refs_b[i].id) ==
-              ROSE_OK;
-    }
-    T_OK(ok, "ranking: %d memories of A and %d of B added", NA, NB);
-    p = fake_last_request(&fake);
-    T_OK(json_object_is_type(fake_dig(p, "body.points.0.payload.session_id"), json_type_null) &&
-             fake_dig(p, "body.points.0.payload") != NULL,
-         "add without a session: session_id null");
-    json_object_put(p);
-    for (j = 0, ok = 1; j < 12; j++) {
-        random_vector(q, DIM);
-        ok &= matches_reference(v, user_a, refs_a, NA, q, j % 2 ? 5 : 20, j < 6 ? -1.0f : 0.3f);
-        ok &= matches_reference(v, user_b, refs_b, NB, q, 5, -1.0f);
-    }
-    T_OK(ok, "ranking: 24 searches of A and B equal brute force over their own memories");
-
-    T_INT(rose_vectors_list(v, user_a, &got, &n), ROSE_OK, "list A: ok (two scroll pages)");
-    T_INT(n, NA, "list A: all of A's memories");
-    for (i = 0, ok = 1; i < n; i++)
-        ok &= strcmp(got[i].user_id, user_a) == 0 && got[i].created_at == (long long)i + 1;
-    T_OK(ok, "list A: A's only, oldest first");
-    rose_memories_free(got, n);
-}
-
-static void
-test_isolation(struct rose_vectors *v)
-{
-    struct rose_memory *got = NULL;
-    size_t n = 0, i, from = requests_seen(), j;
-    float best;
-    int ok = 1, nreq = 0;
-
-    for (i = 0; i < 20; i++) {
-        if (rose_vectors_search(v, user_b, refs_a[i].vec, 20, -1, &got, &n) != ROSE_OK) {
-            ok = 0;
-            continue;
-        }
-        for (j = 0; j < n; j++)
-            ok &= strcmp(got[j].user_id, user_b) == 0 && strcmp(got[j].id, refs_a[i].id) != 0;
-        rose_memories_free(got, n);
-        ok &= rose_vectors_max_score(v, user_b, refs_a[i].vec, &best) == ROSE_OK && best < 0.999f;
-    }
-    T_OK(ok, "isolation: B's searches and near-duplicate checks never meet A's memories");
-    T_INT(rose_vectors_list(v, user_b, &got, &n), ROSE_OK, "list B: ok");
-    T_INT(n, NB, "list B: B's only");
-    rose_memories_free(got, n);
-    T_INT(rose_vectors_delete(v, user_b, refs_a[0].id), ROSE_ERR_NOT_FOUND,
-          "isolation: B deleting A's memory → not found");
-    T_INT(rose_vectors_delete(v, user_a, refs_a[0].id), ROSE_OK,
-          "isolation: ... and it is still there for A to delete");
-    T_INT(rose_vectors_delete_user(v, user_b), ROSE_OK, "delete_user B: ok");
-    T_INT(rose_vectors_list(v, user_b, &got, &n), ROSE_OK, "list B after delete_user: ok");
-    T_INT(n, 0, "list B after delete_user: empty");
-    rose_memories_free(got, n);
-    T_INT(rose_vectors_list(v, user_a, &got, &n), ROSE_OK, "list A after delete_user B: ok");
-    T_INT(n, NA - 1, "list A after delete_user B: untouched");
-    rose_memories_free(got, n);
-    T_OK(all_filtered(from, &nreq) && nreq > 40,
-         "every search, scroll, count and delete carried the user_id filter (%d requests)", nreq);
-}
-
-static void
 test_mismatch(void)
 {
     struct rose_vectors *wide = open_handle("test:random:32", 32, KEY);
@@ -414,9 +284,9 @@ test_mismatch(void)
     T_OK(strstr(rose_vectors_status(wide)->message, "size 16") &&
              strstr(rose_vectors_status(wide)->message, "makes 32"),
          "another dim: the message names both sizes (%s)", rose_vectors_status(wide)->message);
-    random_vector(q, 32);
-    T_INT(rose_qdrant_search(&o, user_a, EMBEDDER, q, 32, 3, -1, &got, &n, &r), ROSE_ERR_UPSTREAM,
-          "a search with the wrong size: upstream error");
+    vs_random_vector(q, 32);
+    T_INT(rose_qdrant_search(&o, vs.user_a, EMBEDDER, q, 32, 3, -1, &got, &n, &r),
+          ROSE_ERR_UPSTREAM, "a search with the wrong size: upstream error");
     T_INT(r.http_status, 400, "... HTTP 400");
     T_STR(r.error_type, "Wrong_input", "... Qdrant's kind, without the rest of the message");
 
@@ -424,7 +294,7 @@ test_mismatch(void)
     T_STR(rose_vectors_status(other)->error_type, "embedder_mismatch", "another embedder: kind");
     T_OK(strstr(rose_vectors_status(other)->message, "memories made by another embedder") != NULL,
          "another embedder: says why (%s)", rose_vectors_status(other)->message);
-    T_INT(rose_vectors_search(other, user_a, refs_a[3].vec, 5, -1, &got, &n), ROSE_OK,
+    T_INT(rose_vectors_search(other, vs.user_a, vs.refs_a[3].vec, 5, -1, &got, &n), ROSE_OK,
           "another embedder: a search anyway");
     T_INT(n, 0, "another embedder: never sees the first embedder's vectors");
     rose_memories_free(got, n);
@@ -438,8 +308,7 @@ test_errors(struct rose_vectors *v)
     struct rose_vectors *nokey = open_handle(EMBEDDER, DIM, NULL);
     struct rose_vectors *wrong = open_handle(EMBEDDER, DIM, "wrong-key");
     struct rose_vectors *ro = open_handle(EMBEDDER, DIM, "read-only");
-    struct rose_vectors_opts bad = {
-        .backend = ROSE_VECTORS_QDRANT, .embedder = EMBEDDER, .dim = DIM, .qdrant = qopts()};
+    struct rose_vectors_opts bad = qdrant_opts(EMBEDDER, DIM);
     struct rose_qdrant_opts o = qopts();
     struct rose_qdrant_result r;
     struct rose_memory *got = NULL;
@@ -451,38 +320,40 @@ test_errors(struct rose_vectors *v)
     int size;
     char dist[16];
 
-    random_vector(q, DIM);
+    vs_random_vector(q, DIM);
     T_INT(rose_vectors_prepare(nokey), ROSE_ERR_UPSTREAM, "no api-key: upstream error");
     T_INT(rose_vectors_status(nokey)->http_status, 401, "no api-key: 401");
-    T_INT(rose_vectors_search(wrong, user_a, q, 3, -1, &got, &n), ROSE_ERR_UPSTREAM,
+    T_INT(rose_vectors_search(wrong, vs.user_a, q, 3, -1, &got, &n), ROSE_ERR_UPSTREAM,
           "wrong api-key: upstream error");
     T_INT(rose_vectors_status(wrong)->http_status, 401, "wrong api-key: 401");
-    T_INT(add(ro, user_a, NULL, "x", 1, q, NULL), ROSE_ERR_UPSTREAM,
+    T_INT(vs_add(ro, vs.user_a, NULL, "x", 1, q, NULL), ROSE_ERR_UPSTREAM,
           "read-only key writing: upstream error");
     T_INT(rose_vectors_status(ro)->http_status, 403, "read-only key writing: 403");
 
     fake_script(&fake, "[{\"status\": 429, \"retry_after\": 2}]");
-    T_INT(rose_vectors_search(v, user_a, q, 3, -1, &got, &n), ROSE_ERR_RATE_LIMITED,
+    T_INT(rose_vectors_search(v, vs.user_a, q, 3, -1, &got, &n), ROSE_ERR_RATE_LIMITED,
           "429: rate limited");
     T_INT(s->http_status, 429, "429: status");
     T_OK(s->retry_after_s == 2, "429: Retry-After 2 s");
     T_STR(s->error_type, "Too_many_requests", "429: the kind of status.error");
     fake_script(&fake, "[{\"status\": 503}]");
-    T_INT(add(v, user_a, NULL, "x", 1, q, NULL), ROSE_ERR_UNAVAILABLE, "503: unavailable");
+    T_INT(vs_add(v, vs.user_a, NULL, "x", 1, q, NULL), ROSE_ERR_UNAVAILABLE, "503: unavailable");
     T_OK(s->retry_after_s == -1, "503 without Retry-After: -1");
     fake_script(&fake, "[{\"status\": 500}]");
-    T_INT(rose_vectors_delete_user(v, user_b), ROSE_ERR_UNAVAILABLE, "500: unavailable");
+    T_INT(rose_vectors_delete_user(v, vs.user_b), ROSE_ERR_UNAVAILABLE, "500: unavailable");
     fake_script(&fake, "[{\"malformed\": true}]");
-    T_INT(rose_vectors_search(v, user_a, q, 3, -1, &got, &n), ROSE_ERR_PARSE, "malformed: parse");
+    T_INT(rose_vectors_search(v, vs.user_a, q, 3, -1, &got, &n), ROSE_ERR_PARSE,
+          "malformed: parse");
     fake_script(&fake, "[{\"foreign_point\": true}]");
-    T_INT(rose_vectors_search(v, user_a, q, 3, -1, &got, &n), ROSE_ERR_UPSTREAM,
+    T_INT(rose_vectors_search(v, vs.user_a, q, 3, -1, &got, &n), ROSE_ERR_UPSTREAM,
           "a point of another user in the answer: refused");
     fake_script(&fake, "[{\"stall\": 3}]");
     rose_vectors_set_timeout(v, 300);
-    T_INT(rose_vectors_max_score(v, user_a, q, &best), ROSE_ERR_TIMEOUT,
+    T_INT(rose_vectors_max_score(v, vs.user_a, q, &best), ROSE_ERR_TIMEOUT,
           "stall with set_timeout(300): timeout");
     rose_vectors_set_timeout(v, 0);
-    T_INT(rose_vectors_max_score(v, user_a, q, &best), ROSE_OK, "set_timeout(0): back to normal");
+    T_INT(rose_vectors_max_score(v, vs.user_a, q, &best), ROSE_OK,
+          "set_timeout(0): back to normal");
 
     o.max_response_bytes = 200;
     T_INT(rose_qdrant_collection_get(&o, &size, dist, &r), ROSE_ERR_TOO_LARGE,
@@ -509,12 +380,12 @@ test_errors(struct rose_vectors *v)
           "user id not a UUID: refused before any request");
 
     json_object_put(fake_call(&fake, "DELETE", "/collections/long_term_memory", NULL));
-    T_INT(rose_vectors_search(v, user_a, q, 3, -1, &got, &n), ROSE_ERR_UPSTREAM,
+    T_INT(rose_vectors_search(v, vs.user_a, q, 3, -1, &got, &n), ROSE_ERR_UPSTREAM,
           "collection gone: upstream error");
     T_INT(s->http_status, 404, "collection gone: 404");
     T_STR(s->error_type, "Not_found", "collection gone: Not_found");
     T_INT(rose_vectors_prepare(v), ROSE_OK, "prepare makes it again");
-    T_INT(rose_vectors_list(v, user_a, &got, &n), ROSE_OK, "list of the new collection: ok");
+    T_INT(rose_vectors_list(v, vs.user_a, &got, &n), ROSE_OK, "list of the new collection: ok");
     T_INT(n, 0, "list of the new collection: empty");
     rose_memories_free(got, n);
 
@@ -527,28 +398,35 @@ int
 main(void)
 {
     struct rose_vectors *v;
-    int up;
+    size_t from;
+    int up, nreq = 0;
 
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    signal(SIGPIPE, SIG_IGN);
-    rose_uuid_new(user_a);
-    rose_uuid_new(user_b);
+    rose_uuid_new(vs.user_a);
+    rose_uuid_new(vs.user_b);
+    rose_uuid_new(vs.user_c);
+    rose_uuid_new(vs.session_a);
     fake.header = "api-key: " KEY;
-    up = fake_start(&fake, FAKE, "--key", KEY, "--read-only-key", "read-only", (char *)NULL);
-    T_OK(up, "fake Qdrant started (%s, run from the repository root)", FAKE);
+    up = fake_begin(&fake, "fake Qdrant", FAKE, "--key", KEY, "--read-only-key", "read-only",
+                    (char *)NULL);
     if (up) {
-        v = open_handle(EMBEDDER, DIM, KEY);
+        vs_open_checks(&vs);
+        v = vs_open(&vs, EMBEDDER, DIM);
         T_OK(v != NULL, "open: ok");
         if (v != NULL) {
             test_prepare(v);
-            test_store_and_rank(v);
-            test_isolation(v);
+            vs_one_memory(&vs, v);
+            vs_ranking(&vs, v);
+            from = requests_seen();
+            vs_isolation(&vs, v);
+            T_OK(all_filtered(from, &nreq) && nreq > 40,
+                 "isolation: every search, scroll, count and delete carried the user_id filter "
+                 "(%d requests)",
+                 nreq);
             test_mismatch();
             test_errors(v);
         }
         rose_vectors_close(v);
     }
-    fake_stop(&fake);
-    curl_global_cleanup();
+    fake_end(&fake);
     return t_done();
 }

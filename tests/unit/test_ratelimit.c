@@ -5,11 +5,7 @@
  * request is counted against behind trusted proxies.  Times are passed in;
  * everything happens in a fresh mkdtemp() directory removed at the end.
  */
-#include <errno.h>
-#include <ftw.h>
 #include <stdlib.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "core/buf.h"
 #include "core/limits.h"
@@ -140,65 +136,61 @@ test_prune(struct rose_store *st)
           0, "prune: nothing older than the previous window is left");
 }
 
-/*
- * NCHILDREN processes, each with its own connection, each make
- * HITS_PER_CHILD requests for the same client at once against a limit of
- * RACE_LIMIT: exactly RACE_LIMIT succeed in total.  Exit status: the number
- * allowed, or 100 + err.
- */
+/* What the racing processes share. */
+struct hits_race {
+    const char *client;
+    long long now;
+};
+
+/* One worker of the race: its own connection, HITS_PER_CHILD requests.  Exit
+ * status: the number allowed, or 100 + err. */
+static int
+hits_child(int i, void *arg)
+{
+    const struct hits_race *race = arg;
+    struct rose_store *st = NULL;
+    long remaining, reset;
+    int ok = 0, j, status = 0;
+    enum rose_err err;
+
+    (void)i;
+    if (rose_store_open(dbpath, &st) != ROSE_OK)
+        status = 100;
+    for (j = 0; status == 0 && j < HITS_PER_CHILD; j++) {
+        err = rose_ratelimit_hit(st, race->client, "chat", RACE_LIMIT, race->now + j, &remaining,
+                                 &reset);
+        if (err == ROSE_OK)
+            ok++;
+        else if (err != ROSE_ERR_RATE_LIMITED)
+            status = 100 + (int)err;
+    }
+    rose_store_close(st);
+    rose_buf_free(&logs);
+    return status != 0 ? status : ok;
+}
+
+/* NCHILDREN processes (t_race) each make HITS_PER_CHILD requests for the
+ * same client at once against a limit of RACE_LIMIT: exactly RACE_LIMIT
+ * succeed in total. */
 static void
 test_concurrent(int round)
 {
     char client[32];
-    int fds[2], i, allowed = 0, errors = 0;
-    pid_t pids[NCHILDREN];
+    struct hits_race race = {client, (W0 + 200 + round) * MINUTE + 30000};
+    int exits[NCHILDREN], i, allowed = 0, errors = 0;
     struct rose_store *st = NULL;
-    long long now = (W0 + 200 + round) * MINUTE + 30000;
 
     snprintf(client, sizeof(client), "203.0.113.%d", round + 1);
-    if (pipe(fds) != 0) {
+    if (!t_race(NCHILDREN, hits_child, &race, exits)) {
         T_OK(0, "race %d: pipe", round);
         return;
     }
-    fflush(stdout);
-    fflush(stderr);
     for (i = 0; i < NCHILDREN; i++) {
-        if ((pids[i] = fork()) == 0) {
-            long remaining, reset;
-            int ok = 0, j, status = 0;
-            enum rose_err err;
-            char c;
-
-            close(fds[1]);
-            while (read(fds[0], &c, 1) < 0 && errno == EINTR)
-                ;
-            close(fds[0]);
-            if (rose_store_open(dbpath, &st) != ROSE_OK)
-                status = 100;
-            for (j = 0; status == 0 && j < HITS_PER_CHILD; j++) {
-                err =
-                    rose_ratelimit_hit(st, client, "chat", RACE_LIMIT, now + j, &remaining, &reset);
-                if (err == ROSE_OK)
-                    ok++;
-                else if (err != ROSE_ERR_RATE_LIMITED)
-                    status = 100 + (int)err;
-            }
-            rose_store_close(st);
-            rose_buf_free(&logs);
-            exit(status != 0 ? status : ok);
-        }
-    }
-    close(fds[0]);
-    close(fds[1]); /* start */
-    for (i = 0; i < NCHILDREN; i++) {
-        int status = 0;
-        if (pids[i] > 0 && waitpid(pids[i], &status, 0) == pids[i] && WIFEXITED(status) &&
-            WEXITSTATUS(status) <= HITS_PER_CHILD) {
-            allowed += WEXITSTATUS(status);
+        if (exits[i] >= 0 && exits[i] <= HITS_PER_CHILD) {
+            allowed += exits[i];
         } else {
             errors++;
-            printf("#   child %d: status %d (exit %d; 100 + enum rose_err for errors)\n", i, status,
-                   WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+            printf("#   child %d: exit %d (100 + enum rose_err for errors)\n", i, exits[i]);
         }
     }
     T_OK(allowed == RACE_LIMIT && errors == 0,
@@ -385,15 +377,6 @@ test_proxies_check(void)
           "proxies check: %d entries refused", ROSE_LIST_MAX + 1);
 }
 
-static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 int
 main(void)
 {
@@ -401,10 +384,8 @@ main(void)
     int round;
 
     rose_log_set_sink(capture, &logs);
-    if (mkdtemp(tmpdir) == NULL) {
-        perror("mkdtemp");
+    if (!t_mkdtemp(tmpdir))
         return 2;
-    }
     snprintf(dbpath, sizeof(dbpath), "%s/ratelimit.db", tmpdir);
 
     test_client();
@@ -422,6 +403,6 @@ main(void)
     T_OK(logs.data == NULL || strstr(logs.data, "db_error") == NULL, "no database errors logged");
 
     rose_buf_free(&logs);
-    nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    t_rmtree(tmpdir);
     return t_done();
 }

@@ -6,7 +6,6 @@
  * fake, calls a client, and checks the result and what the fake received,
  * for success and for every error mapping of stt.h and tts.h.
  */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,8 +63,8 @@ stt_opts(void)
         .api_key = KEY,
         .model = "whisper-large-v3-turbo",
         .language = "en",
-        .connect_timeout_ms = 2000,
-        .timeout_ms = 5000,
+        .connect_timeout_ms = FAKE_CONNECT_TIMEOUT_MS,
+        .timeout_ms = FAKE_TIMEOUT_MS,
         .max_response_bytes = 1 << 16,
     };
     return o;
@@ -304,8 +303,8 @@ eleven_opts(void)
         .voice = VOICE,
         .stability = 0.5,
         .similarity_boost = 0.75,
-        .connect_timeout_ms = 2000,
-        .timeout_ms = 5000,
+        .connect_timeout_ms = FAKE_CONNECT_TIMEOUT_MS,
+        .timeout_ms = FAKE_TIMEOUT_MS,
         .max_response_bytes = 1 << 20,
     };
     return o;
@@ -569,13 +568,9 @@ test_tts_args(void)
 int
 main(void)
 {
-    int up;
+    int up = fake_begin(&fake, "fake speech server", FAKE, "--key", KEY, (char *)NULL);
 
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    signal(SIGPIPE, SIG_IGN);
-    up = fake_start(&fake, FAKE, "--key", KEY, (char *)NULL);
     snprintf(openai_url, sizeof(openai_url), "%s/openai/v1", fake.url);
-    T_OK(up, "fake speech server started (%s, run from the repository root)", FAKE);
     if (up) {
         test_stt_ok();
         test_stt_errors();
@@ -585,7 +580,6 @@ main(void)
         test_openai_tts();
         test_tts_args();
     }
-    fake_stop(&fake);
-    curl_global_cleanup();
+    fake_end(&fake);
     return t_done();
 }

@@ -3,13 +3,9 @@
  * schema.c), and users and sessions (lib/store/users.c).  Everything
  * happens in a fresh mkdtemp() directory that is removed at the end.
  */
-#include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdlib.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "core/buf.h"
 #include "core/crypto.h"
@@ -181,59 +177,49 @@ test_open_new(void)
     T_OK(1, "rose_store_close(NULL) is a no-op");
 }
 
+/* One worker of test_concurrent_open(): open the file at arg, write a user
+ * and a session.  Exit status 0, or 10 + enum rose_err. */
+static int
+open_child(int i, void *arg)
+{
+    struct rose_store *st = NULL;
+    char uid[37], tok[44], sid[37];
+    enum rose_err err;
+
+    (void)i;
+    err = rose_store_open(arg, &st);
+    if (err == ROSE_OK)
+        err = rose_user_create(st, uid, tok);
+    if (err == ROSE_OK)
+        err = rose_session_create(st, uid, sid);
+    rose_store_close(st);
+    rose_buf_free(&logs);
+    return err == ROSE_OK ? 0 : 10 + (int)err;
+}
+
 /*
- * Several workers start at once on a file that does not exist yet: every
- * one must open it (WAL switch and migration race), and every write must
- * land.  Children wait on a pipe so they start together: the read returns
- * when the parent closes the write end after the last fork.
+ * Several workers start at once (t_race) on a file that does not exist yet:
+ * every one must open it (WAL switch and migration race), and every write
+ * must land.
  */
 static void
 test_concurrent_open(int round)
 {
     char path[300], name[32];
-    int fds[2], i, ok = 0;
-    pid_t pids[NCHILDREN];
+    int exits[NCHILDREN], i, ok = 0;
     struct rose_store *st = NULL;
 
     snprintf(name, sizeof(name), "concurrent-%d.db", round);
     tmp_path(path, sizeof(path), name);
-    if (pipe(fds) != 0) {
+    if (!t_race(NCHILDREN, open_child, path, exits)) {
         T_OK(0, "concurrent: pipe");
         return;
     }
-    fflush(stdout);
-    fflush(stderr);
     for (i = 0; i < NCHILDREN; i++) {
-        if ((pids[i] = fork()) == 0) {
-            char uid[37], tok[44], sid[37], c;
-            enum rose_err err;
-
-            close(fds[1]);
-            while (read(fds[0], &c, 1) < 0 && errno == EINTR)
-                ;
-            close(fds[0]);
-            err = rose_store_open(path, &st);
-            if (err == ROSE_OK)
-                err = rose_user_create(st, uid, tok);
-            if (err == ROSE_OK)
-                err = rose_session_create(st, uid, sid);
-            rose_store_close(st);
-            rose_buf_free(&logs);
-            /* exit(), not _exit(): the sanitizers' leak check runs in the
-             * child too.  stdout was flushed before fork. */
-            exit(err == ROSE_OK ? 0 : 10 + (int)err);
-        }
-    }
-    close(fds[0]);
-    close(fds[1]); /* start */
-    for (i = 0; i < NCHILDREN; i++) {
-        int status = 0;
-        if (pids[i] > 0 && waitpid(pids[i], &status, 0) == pids[i] && WIFEXITED(status) &&
-            WEXITSTATUS(status) == 0)
+        if (exits[i] == 0)
             ok++;
         else
-            printf("#   child %d: status %d (exit %d = 10 + enum rose_err)\n", i, status,
-                   WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+            printf("#   child %d: exit %d (10 + enum rose_err)\n", i, exits[i]);
     }
     T_INT(ok, NCHILDREN, "concurrent %d: all %d workers opened and wrote", round, NCHILDREN);
     T_INT(rose_store_open(path, &st), ROSE_OK, "concurrent %d: the file opens afterwards", round);
@@ -477,24 +463,13 @@ test_sessions(void)
     rose_store_close(st);
 }
 
-static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 int
 main(void)
 {
     int i;
 
-    if (mkdtemp(tmpdir) == NULL) {
-        perror("mkdtemp");
+    if (!t_mkdtemp(tmpdir))
         return 2;
-    }
     rose_buf_init(&logs, 4u * 1024 * 1024);
     rose_log_set_level("debug");
     rose_log_set_sink(capture, &logs);
@@ -508,6 +483,6 @@ main(void)
     test_sessions();
     rose_log_set_sink(NULL, NULL);
     rose_buf_free(&logs);
-    nftw(tmpdir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    t_rmtree(tmpdir);
     return t_done();
 }
