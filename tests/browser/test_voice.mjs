@@ -182,7 +182,7 @@ async function realTurns(tap, page, base) {
     const posts = [];
     page.on('request', (req) => {
         if (req.method() === 'POST' && new URL(req.url()).pathname === '/api/v1/voice/process') {
-            posts.push({ type: req.headers()['content-type'] || '' });
+            posts.push({ type: req.headers()['content-type'] || '', accept: req.headers().accept || '' });
         }
     });
     // Chromium does not show the test a request body made of a Blob, so what the page hands
@@ -230,8 +230,12 @@ async function realTurns(tap, page, base) {
     await page.evaluate(() => {
         const player = document.getElementById('player');
         window.__replyPlaying = false;
+        window.__pieces = [];
         player.addEventListener('playing', () => {
-            if (player.currentSrc.includes('/api/v1/voice/audio/')) window.__replyPlaying = true;
+            if (!player.currentSrc.includes('/api/v1/voice/audio/')) return;
+            window.__replyPlaying = true;
+            const piece = new URL(player.currentSrc).pathname;
+            if (window.__pieces[window.__pieces.length - 1] !== piece) window.__pieces.push(piece);
         });
     });
 
@@ -285,6 +289,16 @@ async function realTurns(tap, page, base) {
     const speakingStatus = await page.locator('#talk-status').textContent();
     tap.ok(/speaking/i.test(speakingStatus), 'the status line says Rose is speaking', speakingStatus);
     await screenshot(page, 'voice-reply.png');
+
+    // The reply streamed, and her voice came a sentence a piece, played one after another.
+    tap.ok(posts.length > 0 && posts[0].accept.includes('text/event-stream'), 'the turn asks for a stream', posts[0] && posts[0].accept);
+    const pieces = t1.audio.split(' ');
+    tap.ok(pieces.length >= 2 && pieces.every((u) => u.startsWith('/api/v1/voice/audio/')),
+        'a reply of several sentences is spoken in several pieces', t1.audio);
+    const second = await attempt(tap, () => page.waitForFunction(() => window.__pieces.length >= 2, null, { timeout: 30_000 }));
+    const heardPieces = await page.evaluate(() => window.__pieces.slice());
+    tap.ok(Boolean(second) && heardPieces.every((u, i) => u === pieces[i]),
+        'the pieces play one after another, in order', JSON.stringify(heardPieces));
 
     // Stop her mid-reply.
     if ((await state(page)) === 'speaking') {
@@ -478,6 +492,24 @@ async function errorTurns(tap, page, base) {
     const mute = await newestTurn(page);
     tap.ok(mute.heard === 'hello rose' && mute.reply === 'Hello, dear one.' && mute.audio === '' && (await state(page)) === 'idle',
         'a reply without audio is shown as text only', JSON.stringify(mute));
+
+    // A stream that fails after Rose began: her half reply is taken back, the error is told.
+    const sse = (events) => ({
+        status: 200, contentType: 'text/event-stream',
+        body: events.map(([ev, data]) => `event: ${ev}\ndata: ${JSON.stringify(data)}\n\n`).join(''),
+    });
+    const beforeCut = await turns();
+    await fake(sse([['transcript', { transcript: 'tell me a story' }], ['token', { text: 'Once, ' }],
+        ['error', { error: 'upstream_error', message: 'Rose lost her words midway. Please say that again.', request_id: 'req-cut' }]]));
+    await quick();
+    n = await notice(page);
+    tap.ok(n.shown && /lost her words/.test(n.text) && /req-cut/.test(n.text) && await turns() === beforeCut,
+        "an error event: the server's words and reference, and no half turn stays", JSON.stringify(n));
+    await fake(sse([['transcript', { transcript: 'and then?' }], ['token', { text: 'And then ' }]]));
+    await quick();
+    n = await notice(page);
+    tap.ok(n.shown && /did not come through/.test(n.text) && await turns() === beforeCut,
+        'a stream that just stops: her answer did not come through', JSON.stringify(n));
     await page.unroute(PROCESS);
 
     const p = problemsOf(page);

@@ -242,12 +242,21 @@ export function localPath(value) {
     return typeof value === 'string' && /^\/(?!\/)/.test(value) ? value : '';
 }
 
-// One voice turn: POST /voice/process with the recording (a WAV Blob) as the "audio" part.
-// Resolves with {transcript, text, audioUrl, durationMs, timings}: what Rose heard, her
-// reply, and where her spoken reply can be fetched ('' if it could not be made). The turn
-// is not retried here: the server may have run it, and the page offers "Send again".
+// One voice turn: POST /voice/process with the recording (a WAV Blob) as the "audio" part,
+// asking for a stream (DESIGN.md §6). As the answer arrives:
+//   onTranscript(text)        what Rose heard
+//   onToken(piece, soFar)     Rose's words as they are written
+//   onAudio(url, index)       each sentence's speech, as soon as it is made
+// Resolves with {transcript, text, audioUrl, audioUrls, durationMs, timings}: her reply and
+// where its speech can be fetched, a sentence a piece (audioUrls; [] if none could be made;
+// audioUrl is the first). A server that answers with plain JSON is read the same way. The turn
+// is not retried here: the server may have run it, and the page offers "Send again". An error
+// after the stream began rejects with the server's code (or "stream_cut" if it just broke).
 // timeoutMs ends a request that hangs (an ApiError with status 504, code "timeout").
-export async function sendVoice({ sessionId, audio, token, signal, timeoutMs = 120_000 }) {
+export async function sendVoice({
+    sessionId, audio, token, signal, timeoutMs = 120_000,
+    onTranscript = () => {}, onToken = () => {}, onAudio = () => {},
+}) {
     const form = new FormData();
     form.append('session_id', sessionId);
     form.append('audio', audio, 'recording.wav');
@@ -260,12 +269,32 @@ export async function sendVoice({ sessionId, audio, token, signal, timeoutMs = 1
     }, timeoutMs);
     const stop = () => ctrl.abort();
     if (signal) signal.addEventListener('abort', stop, { once: true });
+    const replyOf = (data, requestId) => {
+        if (!data || typeof data.text !== 'string') {
+            throw new ApiError(200, 'bad_response', '', { requestId });
+        }
+        const audioUrls = (Array.isArray(data.audio_urls) ? data.audio_urls : [data.audio_url])
+            .map(localPath).filter((u) => u !== '');
+        return {
+            transcript: typeof data.transcript === 'string' ? data.transcript : '',
+            text: data.text,
+            audioUrl: audioUrls[0] || '',
+            audioUrls,
+            durationMs: Number(data.duration_ms) || 0,
+            timings: data.timings || {},
+        };
+    };
+    let requestId = '';
     try {
         let res;
         try {
             // No Content-Type here: the browser writes it with the multipart boundary.
             res = await fetch(`${API_BASE}/voice/process`, {
-                method: 'POST', headers: headersFor(token), body: form, signal: ctrl.signal, cache: 'no-store',
+                method: 'POST',
+                headers: headersFor(token, { Accept: 'text/event-stream, application/json;q=0.9' }),
+                body: form,
+                signal: ctrl.signal,
+                cache: 'no-store',
             });
         } catch (err) {
             if (timedOut) throw new ApiError(504, 'timeout', '');
@@ -273,23 +302,45 @@ export async function sendVoice({ sessionId, audio, token, signal, timeoutMs = 1
             throw networkError();
         }
         if (!res.ok) throw await errorFrom(res);
-        let data;
-        try {
-            data = await readJson(res);
-        } catch (err) {
-            if (timedOut) throw new ApiError(504, 'timeout', '');
-            throw err;
+        requestId = res.headers.get('X-Request-ID') || '';
+        if (!(res.headers.get('Content-Type') || '').includes('text/event-stream') || !res.body) {
+            let data;
+            try {
+                data = await readJson(res);
+            } catch (err) {
+                if (timedOut) throw new ApiError(504, 'timeout', '');
+                throw err;
+            }
+            return replyOf(data, requestId);
         }
-        if (!data || typeof data.text !== 'string') {
-            throw new ApiError(res.status, 'bad_response', '', { requestId: res.headers.get('X-Request-ID') || '' });
+        let text = '';
+        let pieces = 0;
+        for await (const ev of readEvents(res.body)) {
+            const data = parseEventData(ev);
+            const field = (name) => (data && typeof data[name] === 'string' ? data[name] : '');
+            if (ev.event === 'transcript') {
+                onTranscript(field('transcript'));
+            } else if (ev.event === 'token') {
+                if (field('text') !== '') {
+                    text += field('text');
+                    onToken(field('text'), text);
+                }
+            } else if (ev.event === 'audio') {
+                const url = localPath(field('url'));
+                if (url) onAudio(url, pieces++);
+            } else if (ev.event === 'done') {
+                return replyOf(data, requestId);
+            } else if (ev.event === 'error') {
+                throw new ApiError(0, field('error') || 'stream_error', field('message'), {
+                    requestId: field('request_id') || requestId,
+                });
+            }
         }
-        return {
-            transcript: typeof data.transcript === 'string' ? data.transcript : '',
-            text: data.text,
-            audioUrl: localPath(data.audio_url),
-            durationMs: Number(data.duration_ms) || 0,
-            timings: data.timings || {},
-        };
+        throw new ApiError(0, 'stream_cut', '', { requestId });
+    } catch (err) {
+        if (timedOut) throw new ApiError(504, 'timeout', '');
+        if (err instanceof ApiError || isAbort(err)) throw err;
+        throw new ApiError(0, 'stream_cut', '', { requestId }); // the body broke off midway
     } finally {
         clearTimeout(timer);
         if (signal) signal.removeEventListener('abort', stop);

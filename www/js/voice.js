@@ -1,6 +1,7 @@
 // voice.js: the voice page (home). One large talk control records the person, the
 // recording goes to POST /api/v1/voice/process as 16 kHz WAV, and Rose's reply is shown
-// and spoken.
+// and spoken. The answer streams: her words appear as they are written, and her voice
+// starts with the first sentence while the rest is still being made, a sentence a piece.
 //
 // How the control works:
 //   hold    press and hold (pointer, touch or Space), speak, let go: the recording is sent.
@@ -244,7 +245,7 @@ function showLog() {
 }
 
 // A turn: what the person said and Rose's answer, newest at the top, next to the control.
-function addTurn({ transcript = '', text = '', audioUrl = '', pending = false, earlier = false } = {}) {
+function addTurn({ transcript = '', text = '', audioUrls = [], pending = false, earlier = false } = {}) {
     const li = document.createElement('li');
     li.className = 'turn';
     li.dataset.state = pending ? 'thinking' : 'done';
@@ -258,7 +259,7 @@ function addTurn({ transcript = '', text = '', audioUrl = '', pending = false, e
     if (!pending && transcript === '') user.hidden = true;
     if (!pending && text === '') rose.hidden = true;
     li.append(user, rose);
-    setAudio(li, audioUrl);
+    setAudio(li, audioUrls);
 
     const first = els.turns.firstElementChild;
     if (earlier) {
@@ -270,12 +271,17 @@ function addTurn({ transcript = '', text = '', audioUrl = '', pending = false, e
     return li;
 }
 
-function setAudio(turn, url) {
-    turn.dataset.audio = url || '';
+// A turn's spoken reply: its pieces in order (one per sentence when it streamed), kept in
+// data-audio separated by spaces.
+function audioOf(turn) {
+    return (turn.dataset.audio || '').split(' ').filter((u) => u !== '');
+}
+
+function setAudio(turn, urls) {
+    turn.dataset.audio = urls.join(' ');
     const box = turn.querySelector('.msg--rose .msg__bubble');
-    const old = box.querySelector('.play');
-    if (old) old.remove();
-    if (url) box.append(playButton(turn));
+    if (urls.length > 0 && !box.querySelector('.play')) box.append(playButton(turn));
+    if (urls.length === 0 && box.querySelector('.play')) box.querySelector('.play').remove();
 }
 
 function fillTurn(turn, reply) {
@@ -288,7 +294,7 @@ function fillTurn(turn, reply) {
     user.hidden = reply.transcript === '';
     rose.hidden = reply.text === '';
     if (reply.transcript === '') turn.dataset.kind = 'silence';
-    setAudio(turn, reply.audioUrl);
+    setAudio(turn, reply.audioUrls);
 }
 
 // Earlier exchanges of this conversation (also from the chat page), oldest last.
@@ -298,14 +304,14 @@ function showEarlier(messages) {
     for (const m of messages) {
         if (!m || typeof m.text !== 'string') continue;
         if (m.role === 'user' || !cur || cur.text !== '') {
-            cur = { transcript: '', text: '', audioUrl: '' };
+            cur = { transcript: '', text: '', audioUrls: [] };
             turns.push(cur);
         }
         if (m.role === 'user') {
             cur.transcript = m.text;
         } else {
             cur.text = m.text;
-            cur.audioUrl = localPath(m.audio_url);
+            cur.audioUrls = [localPath(m.audio_url)].filter((u) => u !== '');
         }
     }
     for (const t of turns.slice(-EARLIER_TURNS).reverse()) addTurn({ ...t, earlier: true });
@@ -331,14 +337,23 @@ function paintPlayButtons() {
     }
 }
 
+// Plays a turn's reply from its first piece; the player's ended event moves to the next one,
+// and a turn still streaming (data-state "thinking") hands over new pieces as they come.
 function play(turn, before = '') {
-    const url = turn.dataset.audio;
-    if (!url) return;
-    if (state.phase === 'preparing' || state.phase === 'listening' || state.phase === 'thinking') return;
+    const urls = audioOf(turn);
+    if (urls.length === 0) return;
+    if (state.phase === 'preparing' || state.phase === 'listening') return;
+    if (state.phase === 'thinking' && turn.dataset.state !== 'thinking') return;
     state.playing = turn;
-    els.player.src = url;
+    turn.dataset.piece = '0';
+    delete turn.dataset.quiet;
     setPhase('speaking', `${before}Rose is speaking. Press the button to talk, or Stop to quiet her.`);
     paintPlayButtons();
+    playPiece(turn, urls[0]);
+}
+
+function playPiece(turn, url) {
+    els.player.src = url;
     els.player.play().catch((err) => {
         if (state.playing !== turn || (err && err.name === 'AbortError')) return;
         endPlayback(err && err.name === 'NotAllowedError'
@@ -353,8 +368,41 @@ function endPlayback(status) {
     if (state.phase === 'speaking') setPhase('idle', status);
 }
 
+// The player finished a piece: the next one, or wait for it while the reply still streams.
+function nextPiece() {
+    const turn = state.playing;
+    const urls = audioOf(turn);
+    const next = Number(turn.dataset.piece || 0) + 1;
+    if (next < urls.length) {
+        turn.dataset.piece = String(next);
+        playPiece(turn, urls[next]);
+    } else if (turn.dataset.state === 'thinking') {
+        turn.dataset.piece = String(next);   // the next piece plays when it arrives
+        turn.dataset.waiting = 'true';
+    } else {
+        endPlayback('Hold to talk when you are ready.');
+    }
+}
+
+// A piece of a streaming reply arrived: play it now if the player is waiting for it, or
+// start her voice with the first piece.
+function pieceArrived(turn, url) {
+    const urls = audioOf(turn);
+    urls.push(url);
+    setAudio(turn, urls);
+    if (turn.dataset.quiet === 'true') return;
+    if (state.playing === turn && turn.dataset.waiting === 'true' && Number(turn.dataset.piece) === urls.length - 1) {
+        delete turn.dataset.waiting;
+        playPiece(turn, url);
+    } else if (!state.playing && urls.length === 1 && state.phase === 'thinking') {
+        play(turn);
+    }
+}
+
 function stopPlayback(status) {
     if (!state.playing) return;
+    state.playing.dataset.quiet = 'true';    // later pieces of a streaming reply stay quiet
+    delete state.playing.dataset.waiting;
     state.playing = null;
     els.player.pause();
     els.player.removeAttribute('src');
@@ -523,8 +571,21 @@ async function finishRecording({ atLimit = false } = {}) {
 
 // ---- a turn -----------------------------------------------------------------------------
 
-async function postVoice(session, audio) {
-    return sendVoice({ sessionId: session.sessionId, token: session.token, audio });
+async function postVoice(session, audio, turn) {
+    const rose = turn.querySelector('.msg--rose');
+    return sendVoice({
+        sessionId: session.sessionId, token: session.token, audio,
+        onTranscript: (heard) => {
+            turn.querySelector('.msg--user .msg__text').textContent = heard;
+            if (heard === '') turn.querySelector('.msg--user').hidden = true;
+            setPhase('thinking', 'Rose is thinking about what you said…');
+        },
+        onToken: (piece, soFar) => {
+            rose.querySelector('.msg__text').textContent = soFar;
+            rose.hidden = false;
+        },
+        onAudio: (url) => pieceArrived(turn, url),
+    });
 }
 
 async function sendTurn(audio, { atLimit = false } = {}) {
@@ -540,16 +601,17 @@ async function sendTurn(audio, { atLimit = false } = {}) {
     try {
         const session = await ensureSession();
         try {
-            reply = await postVoice(session, audio);
+            reply = await postVoice(session, audio, turn);
         } catch (err) {
             // The conversation ended on the server (expired or erased): begin a new one and
             // send the same words to it.
             if (!sessionGone(err)) throw err;
             state.session = null;
-            reply = await postVoice(adopt(await startOver()), audio);
+            reply = await postVoice(adopt(await startOver()), audio, turn);
             renewed = true;
         }
     } catch (err) {
+        if (state.playing === turn) stopPlayback('');
         turn.remove();
         showLog();
         setPhase('idle', 'Rose didn’t get to answer.');
@@ -572,10 +634,22 @@ function answer(turn, reply) {
         setPhase('idle', 'Rose heard only silence. Check that your microphone is on, then hold the button while you speak.');
         return;
     }
+    const streamed = audioOf(turn);
     fillTurn(turn, reply);
     const heard = reply.transcript === '' ? 'Rose didn’t catch any words. ' : '';
-    if (reply.audioUrl) {
-        setPhase('idle');
+    if (state.playing === turn) {
+        // Her voice began while the reply streamed: it plays on to the end.
+        if (turn.dataset.waiting === 'true') {
+            delete turn.dataset.waiting;
+            const urls = audioOf(turn);
+            const at = Number(turn.dataset.piece);
+            if (at < urls.length) playPiece(turn, urls[at]);
+            else endPlayback('Hold to talk when you are ready.');
+        }
+    } else if (turn.dataset.quiet === 'true' && streamed.length > 0) {
+        // The person quieted her mid-reply (and may be talking again): leave it so.
+    } else if (reply.audioUrls.length > 0) {
+        if (state.phase === 'thinking') setPhase('idle');
         play(turn, heard);
     } else {
         setPhase('idle', `${heard}Rose answered in words; her voice is not available right now.`);
@@ -675,7 +749,7 @@ export function startVoice() {
         if (state.playing && state.phase !== 'speaking') setPhase('speaking');
     });
     els.player.addEventListener('ended', () => {
-        if (state.playing) endPlayback('Hold to talk when you are ready.');
+        if (state.playing) nextPiece();
     });
     els.player.addEventListener('error', () => {
         if (!state.playing) return;
