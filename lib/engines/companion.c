@@ -1053,7 +1053,8 @@ struct analysis {
     unsigned char hit[WORDS_MAX];
     enum topic topic;
     int soft;  /* the topic comes from context, not from this message */
-    int intro; /* this message tells us the name */
+    int intro;     /* this message tells us the name, and it is news */
+    int says_name; /* this message gives the name, news or not ("my name is sarah and ...") */
     char name[NAME_MAX_BYTES + 1];
     char kin[PIECE_MAX];            /* "your mom" */
     char refl[PIECE_MAX];           /* "you keep thinking about mom" */
@@ -1219,6 +1220,7 @@ find_name(struct analysis *an, const struct rose_companion_ctx *ctx, size_t hfro
         /* An introduction only if it is news: "Sarah" is not news when we
          * know her as "Sarah Jones". */
         n = strlen(found);
+        an->says_name = 1;
         an->intro =
             !rose_strnieq(an->name, found, n) || (an->name[n] != '\0' && an->name[n] != ' ');
         if (an->intro)
@@ -1332,11 +1334,16 @@ build_reflection(struct analysis *an)
             (end - i < 3 ||
              (i > 0 && !(ws->flags[i] & W_BREAK) && !in_list(conjunctions, ws->lo[i - 1]))))
             continue;
-        if (an->intro) {
-            for (j = i; j < end && !rose_strieq(ws->w[j], an->name); j++)
-                ;
+        if (an->says_name) {
+            /* the name's first word, as the message writes it ("sarah" of "Sarah Jones") */
+            for (j = i; j < end; j++) {
+                size_t wn = strlen(ws->w[j]);
+                if (rose_strnieq(ws->w[j], an->name, wn) &&
+                    (an->name[wn] == '\0' || an->name[wn] == ' '))
+                    break;
+            }
             if (j < end)
-                continue; /* "I'm Sarah" is answered by the greeting */
+                continue; /* "I'm Sarah" is answered by the greeting, or needs no echo */
         }
         score = end - i >= 3;
         for (j = i; j < end; j++)
@@ -1762,6 +1769,7 @@ analyse(struct analysis *an, const struct rose_companion_ctx *ctx)
     an->topic = pick_topic(score, &an->msg);
     an->soft = 0;
     an->intro = 0;
+    an->says_name = 0;
     find_name(an, ctx, hlen > NAME_SCAN ? hlen - NAME_SCAN : 0, hlen);
     if (an->intro && an->topic == TOPIC_NONE)
         an->topic = TOPIC_GREETING;

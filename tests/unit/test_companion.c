@@ -391,6 +391,28 @@ test_names(void)
     }
     conv_free(&c);
 
+    /* A spoken introduction of a name Rose already knows (the router stores
+     * it before she answers) is not echoed back; the rest of it is. */
+    c.name = "Sarah";
+    r = say(&c, "my name is sarah and i feel sad today");
+    check_reply("known name said again", r, NULL, "Sarah");
+    T_OK(r && !strstr(r, "name is") && strstr(r, "you feel sad today"),
+         "known name said again: the feeling is reflected, the introduction is not (%s)",
+         r ? r : "NULL");
+    free(r);
+    conv_free(&c);
+    r = say(&c, "my name is anna and i have a dog");
+    T_OK(r && strstr(r, "Anna") && !strstr(r, "name is"),
+         "a new name: greeted, not echoed (%s)", r ? r : "NULL");
+    free(r);
+    conv_free(&c);
+    c.name = "Anna Lee";
+    r = say(&c, "my name is anna and i have a dog");
+    T_OK(r && strstr(r, "you have a dog") && !strstr(r, "name is"),
+         "a one-letter word is not taken for the name's first word (%s)", r ? r : "NULL");
+    free(r);
+    conv_free(&c);
+
     /* Without a name none is invented. */
     c.name = NULL;
     r = say(&c, "I'm tired of everything");
