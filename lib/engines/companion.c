@@ -1053,7 +1053,7 @@ struct analysis {
     unsigned char hit[WORDS_MAX];
     enum topic topic;
     int soft;  /* the topic comes from context, not from this message */
-    int intro;     /* this message tells us the name, and it is news */
+    int intro; /* this message tells us the name, and it is news */
     int says_name; /* this message gives the name, news or not ("my name is sarah and ...") */
     char name[NAME_MAX_BYTES + 1];
     char kin[PIECE_MAX];            /* "your mom" */

@@ -402,8 +402,8 @@ test_names(void)
     free(r);
     conv_free(&c);
     r = say(&c, "my name is anna and i have a dog");
-    T_OK(r && strstr(r, "Anna") && !strstr(r, "name is"),
-         "a new name: greeted, not echoed (%s)", r ? r : "NULL");
+    T_OK(r && strstr(r, "Anna") && !strstr(r, "name is"), "a new name: greeted, not echoed (%s)",
+         r ? r : "NULL");
     free(r);
     conv_free(&c);
     c.name = "Anna Lee";
