@@ -281,6 +281,11 @@ speak(struct rose_req *req, struct rose_store *st, const char *session_id, const
  * would be a clip too short to sound natural). */
 #define SENTENCE_MIN 20
 
+/* Words that run this long without a sentence end are spoken anyway, cut at
+ * a space: the listener should not wait on a run-on reply, and one piece must
+ * stay well within what a speech engine takes in one call. */
+#define PIECE_MAX 600
+
 /* A streamed turn: Rose's words go out as token events and, a sentence at
  * a time, as audio events. */
 struct vstream {
@@ -337,11 +342,12 @@ vstream_speak(struct vstream *vs, const char *text, size_t len)
 
 /* Where the first complete sentence of the pending words ends (the byte after
  * its . ! ? or …, once white space follows), if it is long enough and not
- * inside a *stage direction*; 0 if there is none yet. */
+ * inside a *stage direction*; for words running past PIECE_MAX with no end,
+ * their last space within it; 0 if there is none yet. */
 static size_t
 sentence_end(const char *p, size_t n)
 {
-    size_t i, stars = 0;
+    size_t i, stars = 0, space = 0;
 
     for (i = 0; i + 1 < n; i++) {
         size_t end = 0;
@@ -354,8 +360,10 @@ sentence_end(const char *p, size_t n)
         if (end > 0 && end < n && (p[end] == ' ' || p[end] == '\n') && stars % 2 == 0 &&
             end >= SENTENCE_MIN)
             return end;
+        if (p[i] == ' ' && i <= PIECE_MAX)
+            space = i;
     }
-    return 0;
+    return n > PIECE_MAX && space > 0 ? space : 0; /* a run-on: cut at its last space */
 }
 
 /* on_token of a streamed voice turn: pass the words on, and speak each
@@ -420,7 +428,7 @@ process(struct rose_req *req)
     deadline = t0 + (double)cfg->workflow_timeout_seconds * 1000.0;
     memset(&s, 0, sizeof(s));
     memset(&vs, 0, sizeof(vs));
-    rose_buf_init(&vs.pending, 64 * 1024);
+    rose_buf_init(&vs.pending, ROSE_LLM_RESPONSE_MAX);
     /* Shape and sizes, before anything else. */
     if ((err = rose_multipart_new(rose_req_env(req, "CONTENT_TYPE"), fields, F__MAX, &mp, msg,
                                   sizeof(msg))) != ROSE_OK)

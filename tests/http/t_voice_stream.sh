@@ -133,6 +133,19 @@ vstream "$SID" "$T_DIR/sarah.wav"
 is "$(sse_data audio | grep -c .)" 3 "hosted, repeated: three sentences spoken"
 is "$(tts_texts | grep -c .)" 0 "hosted, repeated: all from the TTS cache"
 
+# A reply that runs on with no sentence end is still spoken in pieces of at
+# most 600 bytes, cut between words.
+RUNON=$(python3 -c 'print(" ".join(["we can sit with this feeling together for as long as you need"] * 16))')
+speech_reset
+speech_script '[{"route": "transcriptions", "transcript": "Stay with me."}]'
+fake_script "$(jq -cn --arg r "$RUNON" '[{reply: $r}]')"
+vstream "$SID" "$T_DIR/sarah.wav"
+pieces=$(tts_texts | grep -c .)
+longest=$(tts_texts | awk '{ if (length($0) > m) m = length($0) } END { print m + 0 }')
+[ "$pieces" -ge 2 ] && [ "$longest" -le 600 ]; check $? "run-on reply: spoken in $pieces pieces of at most 600 bytes (longest $longest)"
+is "$(tts_texts | paste -sd' ')" "$RUNON" "run-on reply: the pieces, joined, are the reply"
+stream_sound audio/mpeg "run-on"
+
 # ElevenLabs refuses: the words still stream, done has no audio.
 speech_reset
 speech_script '[{"route": "transcriptions", "transcript": "Are you there?"},
