@@ -281,11 +281,6 @@ speak(struct rose_req *req, struct rose_store *st, const char *session_id, const
  * would be a clip too short to sound natural). */
 #define SENTENCE_MIN 20
 
-/* Words that run this long without a sentence end are spoken anyway, cut at
- * a space: the listener should not wait on a run-on reply, and one piece must
- * stay well within what a speech engine takes in one call. */
-#define PIECE_MAX 600
-
 /* A streamed turn: Rose's words go out as token events and, a sentence at
  * a time, as audio events. */
 struct vstream {
@@ -340,32 +335,6 @@ vstream_speak(struct vstream *vs, const char *text, size_t len)
     return err;
 }
 
-/* Where the first complete sentence of the pending words ends (the byte after
- * its . ! ? or …, once white space follows), if it is long enough and not
- * inside a *stage direction*; for words running past PIECE_MAX with no end,
- * their last space within it; 0 if there is none yet. */
-static size_t
-sentence_end(const char *p, size_t n)
-{
-    size_t i, stars = 0, space = 0;
-
-    for (i = 0; i + 1 < n; i++) {
-        size_t end = 0;
-        if (p[i] == '*')
-            stars++;
-        else if (p[i] == '.' || p[i] == '!' || p[i] == '?')
-            end = i + 1;
-        else if (i + 3 < n && memcmp(p + i, "\xe2\x80\xa6", 3) == 0)
-            end = i + 3;
-        if (end > 0 && end < n && (p[end] == ' ' || p[end] == '\n') && stars % 2 == 0 &&
-            end >= SENTENCE_MIN)
-            return end;
-        if (p[i] == ' ' && i <= PIECE_MAX)
-            space = i;
-    }
-    return n > PIECE_MAX && space > 0 ? space : 0; /* a run-on: cut at its last space */
-}
-
 /* on_token of a streamed voice turn: pass the words on, and speak each
  * sentence as soon as it is complete. */
 static enum rose_err
@@ -383,7 +352,7 @@ vstream_token(void *arg, const char *text, size_t len)
     json_object_put(o);
     if (err != ROSE_OK || (err = rose_buf_append(&vs->pending, text, len)) != ROSE_OK)
         return err;
-    while ((end = sentence_end(vs->pending.data, vs->pending.len)) > 0) {
+    while ((end = rose_text_sentence_end(vs->pending.data, vs->pending.len, SENTENCE_MIN)) > 0) {
         if ((err = vstream_speak(vs, vs->pending.data, end)) != ROSE_OK)
             return err;
         memmove(vs->pending.data, vs->pending.data + end, vs->pending.len - end + 1);

@@ -93,6 +93,11 @@
  * may size stack buffers with it. */
 #define ROSE_EMBED_DIM_MAX 1024
 
+/* Bytes of a streamed reply spoken as one piece when no sentence ends in
+ * them (rose_text_sentence_end()): a listener should not wait on a run-on,
+ * and a piece must stay well within what a speech engine takes in a call. */
+#define ROSE_SPEECH_PIECE_MAX 600
+
 /* ---- Offline speech (lib/engines/tts_flite.c) ---- */
 
 /* Most bytes of text one call speaks: a reply of a few sentences is far

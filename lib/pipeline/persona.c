@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/limits.h"
 #include "core/text.h"
 #include "pipeline/persona.h"
 
@@ -482,4 +483,27 @@ rose_text_strip_markup(char *s)
     }
     s[w] = '\0';
     return w;
+}
+
+size_t
+rose_text_sentence_end(const char *p, size_t n, size_t min)
+{
+    size_t i, stars = 0, space = 0;
+
+    if (p == NULL)
+        return 0;
+    for (i = 0; i + 1 < n; i++) {
+        size_t end = 0;
+        if (p[i] == '*')
+            stars++;
+        else if (p[i] == '.' || p[i] == '!' || p[i] == '?')
+            end = i + 1;
+        else if (i + 3 < n && memcmp(p + i, "\xe2\x80\xa6", 3) == 0)
+            end = i + 3;
+        if (end > 0 && (p[end] == ' ' || p[end] == '\n') && stars % 2 == 0 && end >= min)
+            return end;
+        if (p[i] == ' ' && i > 0 && i <= ROSE_SPEECH_PIECE_MAX)
+            space = i;
+    }
+    return n > ROSE_SPEECH_PIECE_MAX && space > 0 ? space : 0; /* a run-on */
 }

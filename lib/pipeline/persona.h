@@ -74,4 +74,14 @@ enum rose_err rose_persona_system_prompt(const struct rose_persona_ctx *ctx, cha
  * in the length.  Returns the new length; NULL gives 0. */
 size_t rose_text_strip_markup(char *s);
 
+/* Where the first speakable piece of p[0..n) ends, for speaking a reply while
+ * it is still being written: just after the first sentence end (".", "!",
+ * "?" or "…") that white space follows, is at least min bytes from the start
+ * and is not inside a single-asterisk *stage direction*; failing that, when
+ * more than ROSE_SPEECH_PIECE_MAX bytes have come with no such end, at the
+ * last space within them.  0 when no piece is complete yet (the text may go
+ * on).  A cut always falls before an ASCII space or newline, so both sides
+ * stay valid UTF-8.  Work is linear in n. */
+size_t rose_text_sentence_end(const char *p, size_t n, size_t min);
+
 #endif

@@ -12,13 +12,16 @@
  * a promise of companion.h or persona.h breaks: a reply is never empty, is
  * valid UTF-8 without markup, never repeats the last assistant message;
  * markup stripping leaves no asterisks or backticks and keeps valid UTF-8
- * valid; the system prompt is valid UTF-8.
+ * valid; cutting a reply into speakable pieces as it streams partitions it
+ * at spaces, keeps valid UTF-8 valid and respects the piece limits; the
+ * system prompt is valid UTF-8.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "core/limits.h"
 #include "core/text.h"
 #include "engines/companion.h"
 #include "pipeline/persona.h"
@@ -71,6 +74,32 @@ check_strip(const char *s, size_t n)
     free(copy);
 }
 
+/* Feed s to rose_text_sentence_end() as a stream would: each cut must fall
+ * inside what is pending, just before a space or newline, leave valid UTF-8
+ * on both sides, and end a sentence of at least 20 bytes or stay within
+ * ROSE_SPEECH_PIECE_MAX. */
+static void
+check_pieces(const char *s, size_t n)
+{
+    size_t at = 0, cut;
+
+    while (at < n && (cut = rose_text_sentence_end(s + at, n - at, 20)) > 0) {
+        if (cut >= n - at || (s[at + cut] != ' ' && s[at + cut] != '\n'))
+            abort();
+        if (rose_utf8_valid(s, n) &&
+            (!rose_utf8_valid(s + at, cut) || !rose_utf8_valid(s + at + cut, n - at - cut)))
+            abort();
+        {
+            char end = s[at + cut - 1];
+            int sentence = end == '.' || end == '!' || end == '?' ||
+                           (cut >= 3 && memcmp(s + at + cut - 3, "\xe2\x80\xa6", 3) == 0);
+            if (!(sentence && cut >= 20) && cut > ROSE_SPEECH_PIECE_MAX)
+                abort(); /* neither a whole sentence nor a bounded run-on cut */
+        }
+        at += cut;
+    }
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -86,6 +115,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(buf, data, size);
     buf[size] = '\0';
     check_strip(buf, strnlen(buf, size));
+    check_pieces(buf, strnlen(buf, size));
 
     /* Split at record separators (a NUL inside the input ends the text). */
     for (p = buf; nparts < PARTS_MAX;) {

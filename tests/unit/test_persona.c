@@ -329,6 +329,49 @@ test_strip_markup(void)
     }
 }
 
+static void
+test_sentence_end(void)
+{
+    static const struct {
+        const char *what, *text;
+        size_t want;
+    } cases[] = {
+        {"a sentence once a space follows", "I hear you, and I'm here. What", 25},
+        {"not before the space comes", "I hear you, and I'm here.", 0},
+        {"a short sentence waits for the next", "Oh, Sarah. That sounds so heavy. And", 32},
+        {"question mark", "How long has it been like this? Tell", 31},
+        {"exclamation and newline", "That is wonderful news, truly!\nTell", 30},
+        {"an ellipsis", "I was thinking about her\xe2\x80\xa6 and", 27},
+        {"not inside a stage direction", "*She pauses. Then smiles.* That is lovely to hear. And", 50},
+        {"a decimal is not an end", "It has been 2.5 years since she passed away, I know. So", 52},
+        {"nothing yet", "I am", 0},
+        {"empty", "", 0},
+    };
+    char runon[700], *big;
+    size_t i, cut;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        T_INT((int)rose_text_sentence_end(cases[i].text, strlen(cases[i].text), 20),
+              (int)cases[i].want, "sentence_end: %s", cases[i].what);
+    T_INT((int)rose_text_sentence_end(NULL, 0, 20), 0, "sentence_end: NULL");
+
+    /* A run-on: cut at its last space within ROSE_SPEECH_PIECE_MAX bytes. */
+    for (i = 0; i < sizeof(runon) - 1; i++)
+        runon[i] = i % 10 == 9 ? ' ' : 'a';
+    runon[sizeof(runon) - 1] = '\0';
+    T_INT((int)rose_text_sentence_end(runon, 600, 20), 0,
+          "sentence_end: a run-on of exactly the limit may still end");
+    cut = rose_text_sentence_end(runon, strlen(runon), 20);
+    T_INT((int)cut, 599, "sentence_end: a longer run-on is cut at its last space within the limit");
+    /* One word longer than the limit has no place to cut. */
+    if ((big = malloc(1000)) != NULL) {
+        memset(big, 'a', 999);
+        big[999] = '\0';
+        T_INT((int)rose_text_sentence_end(big, 999, 20), 0, "sentence_end: no space, no cut");
+        free(big);
+    }
+}
+
 int
 main(void)
 {
@@ -338,5 +381,6 @@ main(void)
     test_schedule();
     test_system_prompt();
     test_strip_markup();
+    test_sentence_end();
     return t_done();
 }
