@@ -26,13 +26,12 @@
 #include "audio/sniff.h"
 #include "audio/wav.h"
 #include "engines/stt_sphinx.h"
-#include "engines/tts_flite.h"
 #include "http/multipart.h"
 #include "memory/service.h"
 #include "pipeline/persona.h"
+#include "pipeline/speech.h"
 #include "pipeline/turn.h"
 #include "providers/stt.h"
-#include "providers/tts.h"
 #include "resilience/call.h"
 #include "rose.h"
 #include "store/audio.h"
@@ -41,7 +40,7 @@
  * otherwise. */
 #define SPHINX_PAD_MS 500
 
-/* A provider's answer body: a transcript or an MP3 of a few sentences. */
+/* A transcription provider's answer body: a transcript (verbose JSON at most). */
 #define PROVIDER_RESPONSE_MAX (8 * 1024 * 1024)
 
 /* The multipart fields of /voice/process. */
@@ -172,166 +171,29 @@ stt_offline(const struct rose_wav *wav, char **text)
     return err;
 }
 
-/* --------------------------------------------------------- text to speech */
-
-struct tts_ctx {
-    struct rose_tts_opts o;
-    const char *text;
-    struct rose_tts_result r;
-};
-
-static enum rose_err
-tts_attempt(void *arg, long timeout_ms, struct rose_attempt *a)
-{
-    struct tts_ctx *x = arg;
-    enum rose_err err;
-
-    rose_tts_result_free(&x->r);
-    memset(&x->r, 0, sizeof(x->r));
-    x->o.timeout_ms = timeout_ms;
-    if (x->o.connect_timeout_ms > timeout_ms)
-        x->o.connect_timeout_ms = timeout_ms;
-    err = rose_tts_speak(&x->o, x->text, &x->r);
-    a->http_status = x->r.http_status;
-    a->retry_after_s = x->r.retry_after_s;
-    a->error_type = x->r.error_type;
-    return err;
-}
-
-/*
- * Speak text for the session and write the new audio id.  A cached phrase
- * costs no provider call.  Failures are logged; the caller answers with
- * text only.
- */
-static enum rose_err
-speak(struct rose_req *req, struct rose_store *st, const char *session_id, const char *user_id,
-      const char *text, double deadline, double *provider_ms, char id[37])
-{
-    const struct rose_config *cfg = rose_req_config(req);
-    struct rose_role_info info;
-    struct tts_ctx x;
-    char key[65], settings[64];
-    const char *mime, *voice;
-    unsigned char *wav = NULL;
-    size_t wav_len = 0;
-    enum rose_err err;
-
-    rose_config_role(cfg, ROSE_ROLE_TTS, &info);
-    memset(&x, 0, sizeof(x));
-    if (info.mode == ROSE_MODE_HOSTED) {
-        int eleven = strcmp(cfg->tts_provider, "elevenlabs") == 0;
-        mime = "audio/mpeg";
-        voice = eleven ? cfg->elevenlabs_voice_id : cfg->tts_voice;
-        x.o.api = eleven ? ROSE_TTS_ELEVENLABS : ROSE_TTS_OPENAI;
-        x.o.base_url = info.base_url;
-        x.o.api_key = info.api_key;
-        x.o.model = cfg->tts_model;
-        x.o.voice = voice;
-        x.o.stability = 0.5;
-        x.o.similarity_boost = 0.75;
-        x.o.connect_timeout_ms = cfg->provider_connect_timeout_ms;
-        x.o.max_response_bytes = PROVIDER_RESPONSE_MAX;
-        snprintf(settings, sizeof(settings), "%.2f/%.2f", x.o.stability, x.o.similarity_boost);
-    } else {
-        mime = "audio/wav";
-        voice = "slt";
-        snprintf(settings, sizeof(settings), "flite");
-    }
-    rose_tts_cache_key(info.provider, voice, info.mode == ROSE_MODE_HOSTED ? cfg->tts_model : "",
-                       settings, text, key);
-    if (rose_tts_cache_take(st, cfg->data_dir, key, mime, session_id, user_id, id) == ROSE_OK)
-        return ROSE_OK;
-    if (info.mode == ROSE_MODE_HOSTED) {
-        struct rose_call c;
-        memset(&c, 0, sizeof(c));
-        c.cfg = cfg;
-        c.st = st;
-        c.role = "tts";
-        c.provider = info.provider;
-        c.what = "speak";
-        c.deadline_ms = deadline;
-        x.text = text;
-        err = rose_resilient_call(&c, tts_attempt, &x);
-        *provider_ms += c.provider_ms;
-        if (err == ROSE_OK) {
-            rose_tts_cache_put(cfg->data_dir, user_id, key, mime, x.r.audio, x.r.len);
-            err = rose_audio_save(st, cfg->data_dir, session_id, user_id, mime, x.r.audio,
-                                  x.r.len, id);
-        }
-        rose_tts_result_free(&x.r);
-        return err;
-    }
-    {
-        static int ready;
-        if (!ready && (err = rose_tts_flite_init()) != ROSE_OK)
-            return err;
-        ready = 1;
-    }
-    if ((err = rose_tts_flite_speak(text, &wav, &wav_len)) != ROSE_OK)
-        return err;
-    rose_tts_cache_put(cfg->data_dir, user_id, key, mime, wav, wav_len);
-    err = rose_audio_save(st, cfg->data_dir, session_id, user_id, mime, wav, wav_len, id);
-    free(wav);
-    return err;
-}
-
 /* ------------------------------------------------ the streamed reply */
-
-/* A sentence shorter than this waits for the next one ("Oh, Sarah." alone
- * would be a clip too short to sound natural). */
-#define SENTENCE_MIN 20
 
 /* A streamed turn: Rose's words go out as token events and, a sentence at
  * a time, as audio events. */
 struct vstream {
     struct rose_req *req;
-    struct rose_store *st;
-    const struct rose_session *s;
-    double deadline;
-    double *provider_ms;
-    double tts_ms;           /* spent speaking, inside the turn */
-    struct rose_buf pending; /* words since the last sentence sent to speech */
-    struct json_object *urls;
-    int tts_failed; /* once speech fails, the rest of the reply is text only */
+    struct rose_speaker sp;
 };
 
-/* Speak text[0..len) (markup dropped) and send its audio event. */
 static enum rose_err
-vstream_speak(struct vstream *vs, const char *text, size_t len)
+vstream_audio(void *arg, const char *url, size_t index, const char *text)
 {
-    char *piece, id[37], url[96];
-    struct json_object *o;
-    double t0 = rose_mono_ms();
+    struct vstream *vs = arg;
+    struct json_object *o = json_object_new_object();
     enum rose_err err;
 
-    if (vs->tts_failed || (piece = strndup(text, len)) == NULL)
-        return ROSE_OK;
-    if (rose_text_strip_markup(piece) == 0) {
-        free(piece);
-        return ROSE_OK;
-    }
-    err = speak(vs->req, vs->st, vs->s->id, vs->s->user_id, piece, vs->deadline, vs->provider_ms,
-                id);
-    vs->tts_ms += ms_since(t0);
-    if (err != ROSE_OK) {
-        vs->tts_failed = 1;
-        rose_logf(ROSE_LOG_WARN, "tts_failed", "the rest of the reply is sent as text only");
-        free(piece);
-        return ROSE_OK;
-    }
-    snprintf(url, sizeof(url), "/api/v1/voice/audio/%s", id);
-    json_object_array_add(vs->urls, json_object_new_string(url));
-    if ((o = json_object_new_object()) == NULL) {
-        free(piece);
+    if (o == NULL)
         return ROSE_ERR_NOMEM;
-    }
     json_object_object_add(o, "url", json_object_new_string(url));
-    json_object_object_add(o, "index",
-                           json_object_new_int((int)json_object_array_length(vs->urls) - 1));
-    json_object_object_add(o, "text", json_object_new_string(piece));
+    json_object_object_add(o, "index", json_object_new_int64((int64_t)index));
+    json_object_object_add(o, "text", json_object_new_string(text));
     err = rose_sse_event(vs->req, "audio", o);
     json_object_put(o);
-    free(piece);
     return err;
 }
 
@@ -343,22 +205,13 @@ vstream_token(void *arg, const char *text, size_t len)
     struct vstream *vs = arg;
     struct json_object *o = json_object_new_object();
     enum rose_err err;
-    size_t end;
 
     if (o == NULL)
         return ROSE_ERR_NOMEM;
     json_object_object_add(o, "text", json_object_new_string_len(text, (int)len));
     err = rose_sse_event(vs->req, "token", o);
     json_object_put(o);
-    if (err != ROSE_OK || (err = rose_buf_append(&vs->pending, text, len)) != ROSE_OK)
-        return err;
-    while ((end = rose_text_sentence_end(vs->pending.data, vs->pending.len, SENTENCE_MIN)) > 0) {
-        if ((err = vstream_speak(vs, vs->pending.data, end)) != ROSE_OK)
-            return err;
-        memmove(vs->pending.data, vs->pending.data + end, vs->pending.len - end + 1);
-        vs->pending.len -= end;
-    }
-    return ROSE_OK;
+    return err != ROSE_OK ? err : rose_speaker_feed(&vs->sp, text, len);
 }
 
 /* ------------------------------------------------------- POST /process */
@@ -397,7 +250,6 @@ process(struct rose_req *req)
     deadline = t0 + (double)cfg->workflow_timeout_seconds * 1000.0;
     memset(&s, 0, sizeof(s));
     memset(&vs, 0, sizeof(vs));
-    rose_buf_init(&vs.pending, ROSE_LLM_RESPONSE_MAX);
     /* Shape and sizes, before anything else. */
     if ((err = rose_multipart_new(rose_req_env(req, "CONTENT_TYPE"), fields, F__MAX, &mp, msg,
                                   sizeof(msg))) != ROSE_OK)
@@ -523,15 +375,10 @@ process(struct rose_req *req)
     /* Streamed: from here on the answer is events; errors become an error event. */
     if (rose_req_accepts(req, "text/event-stream")) {
         struct json_object *ev;
-        if ((vs.urls = json_object_new_array()) == NULL) {
-            err = ROSE_ERR_NOMEM;
-            goto out;
-        }
         vs.req = req;
-        vs.st = st;
-        vs.s = &s;
-        vs.deadline = deadline;
-        vs.provider_ms = &provider_ms;
+        if ((err = rose_speaker_init(&vs.sp, cfg, st, s.id, s.user_id, deadline, vstream_audio,
+                                     &vs)) != ROSE_OK)
+            goto out;
         if ((err = rose_reply_stream_begin(req, 200, "text/event-stream; charset=utf-8")) !=
             ROSE_OK)
             goto out;
@@ -572,7 +419,7 @@ process(struct rose_req *req)
         if ((err = rose_turn_run(&to, &tr)) != ROSE_OK)
             goto out;
         turn_body = tr.body;
-        llm_ms = ms_since(tl) - vs.tts_ms;
+        llm_ms = ms_since(tl) - vs.sp.ms;
         {
             struct json_object *tmj, *pm;
             if (json_object_object_get_ex(turn_body, "timings", &tmj) &&
@@ -594,17 +441,18 @@ process(struct rose_req *req)
         if (turn_body == NULL && reply[0] &&
             (err = vstream_token(&vs, reply, strlen(reply))) != ROSE_OK)
             goto out;
-        if (vs.pending.len > 0 &&
-            (err = vstream_speak(&vs, vs.pending.data, vs.pending.len)) != ROSE_OK)
+        if ((err = rose_speaker_finish(&vs.sp)) != ROSE_OK)
             goto out;
-        tts_ms = vs.tts_ms;
-        if (json_object_array_length(vs.urls) > 0)
+        tts_ms = vs.sp.ms;
+        provider_ms += vs.sp.provider_ms;
+        if (json_object_array_length(vs.sp.urls) > 0)
             snprintf(audio_id, sizeof(audio_id), "%s",
-                     json_object_get_string(json_object_array_get_idx(vs.urls, 0)) +
-                         strlen("/api/v1/voice/audio/"));
+                     json_object_get_string(json_object_array_get_idx(vs.sp.urls, 0)) +
+                         strlen(ROSE_SPEECH_URL_PREFIX));
     } else if (reply[0]) {
         double tt = rose_mono_ms();
-        if (speak(req, st, s.id, s.user_id, reply, deadline, &provider_ms, audio_id) != ROSE_OK) {
+        if (rose_speak(cfg, st, s.id, s.user_id, reply, deadline, &provider_ms, audio_id) !=
+            ROSE_OK) {
             audio_id[0] = '\0';
             rose_logf(ROSE_LOG_WARN, "tts_failed", "reply sent as text only");
         }
@@ -619,7 +467,7 @@ process(struct rose_req *req)
         char url[96] = "";
         struct json_object *v;
         if (audio_id[0])
-            snprintf(url, sizeof(url), "/api/v1/voice/audio/%s", audio_id);
+            snprintf(url, sizeof(url), ROSE_SPEECH_URL_PREFIX "%s", audio_id);
         json_object_object_add(o, "session_id", json_object_new_string(s.id));
         json_object_object_add(o, "transcript", json_object_new_string(transcript));
         json_object_object_add(o, "text", json_object_new_string(reply));
@@ -642,7 +490,7 @@ process(struct rose_req *req)
         tm = NULL;
     }
     if (streaming) {
-        json_object_object_add(o, "audio_urls", json_object_get(vs.urls));
+        json_object_object_add(o, "audio_urls", json_object_get(vs.sp.urls));
         err = rose_sse_event(req, "done", o);
     } else {
         err = rose_reply_json(req, 200, o);
@@ -658,8 +506,7 @@ out:
     }
     if (streaming)
         err = ROSE_OK; /* the response is already on its way */
-    json_object_put(vs.urls);
-    rose_buf_free(&vs.pending);
+    rose_speaker_free(&vs.sp);
     json_object_put(o);
     json_object_put(tm);
     json_object_put(turn_body);

@@ -98,6 +98,10 @@
  * and a piece must stay well within what a speech engine takes in a call. */
 #define ROSE_SPEECH_PIECE_MAX 600
 
+/* Bytes of one speech provider answer: an MP3 of a few sentences is well
+ * under 1 MiB. */
+#define ROSE_SPEECH_RESPONSE_MAX (8 * 1024 * 1024)
+
 /* ---- Offline speech (lib/engines/tts_flite.c) ---- */
 
 /* Most bytes of text one call speaks: a reply of a few sentences is far
