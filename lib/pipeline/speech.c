@@ -42,8 +42,7 @@ tts_attempt(void *arg, long timeout_ms, struct rose_attempt *a)
 
 enum rose_err
 rose_speak(const struct rose_config *cfg, struct rose_store *st, const char *session_id,
-           const char *user_id, const char *text, double deadline, double *provider_ms,
-           char id[37])
+           const char *user_id, const char *text, double deadline, double *provider_ms, char id[37])
 {
     struct rose_role_info info;
     struct tts_ctx x;
@@ -92,8 +91,8 @@ rose_speak(const struct rose_config *cfg, struct rose_store *st, const char *ses
         *provider_ms += c.provider_ms;
         if (err == ROSE_OK) {
             rose_tts_cache_put(cfg->data_dir, user_id, key, mime, x.r.audio, x.r.len);
-            err = rose_audio_save(st, cfg->data_dir, session_id, user_id, mime, x.r.audio,
-                                  x.r.len, id);
+            err = rose_audio_save(st, cfg->data_dir, session_id, user_id, mime, x.r.audio, x.r.len,
+                                  id);
         }
         rose_tts_result_free(&x.r);
         return err;

@@ -61,9 +61,8 @@ struct rose_speaker {
 
 /* Set up sp (the strings must outlive it).  ROSE_ERR_NOMEM. */
 enum rose_err rose_speaker_init(struct rose_speaker *sp, const struct rose_config *cfg,
-                                struct rose_store *st, const char *session_id,
-                                const char *user_id, double deadline,
-                                rose_speaker_audio_fn on_audio, void *arg);
+                                struct rose_store *st, const char *session_id, const char *user_id,
+                                double deadline, rose_speaker_audio_fn on_audio, void *arg);
 
 /* More words of the reply; every sentence they complete is spoken. */
 enum rose_err rose_speaker_feed(struct rose_speaker *sp, const char *text, size_t len);
