@@ -2,10 +2,12 @@
  * chat.fcgi — POST /chat: one conversation turn (DESIGN.md §4–6).
  *
  *   {"session_id": uuid, "message": text, "voice"?: bool}
- *   → {"session_id", "text", "workflow", "engine", "fallback"?, "timings"}
+ *   → {"session_id", "text", "workflow", "engine", "fallback"?, "timings",
+ *      "audio_url"? and "audio_urls"? when voice is true}
  *
  * With Accept: text/event-stream the same turn streams: "token" events as
- * Rose's words are made, then "done" with the answer above, or "error".
+ * Rose's words are made (and, for a voice turn, an "audio" event as each
+ * sentence is spoken), then "done" with the answer above, or "error".
  * A Bearer token is optional (the session id is the capability, as the
  * original client expects); when present it must own the session.
  * Idempotency-Key: a retried request gets the first answer and runs
@@ -15,6 +17,7 @@
 #include <string.h>
 
 #include "memory/service.h"
+#include "pipeline/speech.h"
 #include "pipeline/turn.h"
 #include "rose.h"
 #include "store/turns.h"
@@ -32,6 +35,98 @@ on_token(void *arg, const char *text, size_t len)
     err = rose_sse_event(req, "token", o);
     json_object_put(o);
     return err;
+}
+
+static enum rose_err
+on_audio(void *arg, const char *url, size_t index, const char *text)
+{
+    struct rose_req *req = arg;
+    struct json_object *o = json_object_new_object();
+    enum rose_err err;
+
+    if (o == NULL)
+        return ROSE_ERR_NOMEM;
+    json_object_object_add(o, "url", json_object_new_string(url));
+    json_object_object_add(o, "index", json_object_new_int64((int64_t)index));
+    if (text[0])
+        json_object_object_add(o, "text", json_object_new_string(text));
+    err = rose_sse_event(req, "audio", o);
+    json_object_put(o);
+    return err;
+}
+
+/* A streamed voice turn: the words go out, and each sentence is spoken. */
+struct voiced {
+    struct rose_req *req;
+    struct rose_speaker sp;
+};
+
+static enum rose_err
+on_voiced_token(void *arg, const char *text, size_t len)
+{
+    struct voiced *vd = arg;
+    enum rose_err err = on_token(vd->req, text, len);
+
+    return err != ROSE_OK ? err : rose_speaker_feed(&vd->sp, text, len);
+}
+
+/* A timing of the answer, in milliseconds with three decimals. */
+static void
+set_ms(struct json_object *tm, const char *key, double ms)
+{
+    char num[32];
+
+    snprintf(num, sizeof(num), "%.3f", ms);
+    json_object_object_add(tm, key, json_object_new_double_s(ms, num));
+}
+
+/* The reply of a voice turn spoken: the whole of it (JSON), or what the
+ * speaker has not spoken yet (streamed).  Its audio joins the answer
+ * (audio_url the first piece, audio_urls all; "" and [] if speech failed),
+ * with tts_ms; total_ms and provider_ms grow by what speaking took. */
+static void
+speak_reply(struct rose_req *req, struct voiced *vd, int stream, struct json_object *body)
+{
+    const struct rose_config *cfg = rose_req_config(req);
+    struct json_object *text, *tm, *v, *urls = NULL;
+    double t0 = rose_mono_ms(), provider_ms = 0, tts_ms;
+    char id[37], url[96];
+
+    if (stream) {
+        if (rose_speaker_finish(&vd->sp) == ROSE_OK)
+            urls = json_object_get(vd->sp.urls);
+        provider_ms = vd->sp.provider_ms;
+        tts_ms = vd->sp.ms;
+    } else {
+        if ((urls = json_object_new_array()) == NULL)
+            return;
+        if (json_object_object_get_ex(body, "text", &text) &&
+            json_object_get_string_len(text) > 0) {
+            if (rose_speak(cfg, vd->sp.st, vd->sp.session_id, vd->sp.user_id,
+                           json_object_get_string(text), vd->sp.deadline, &provider_ms,
+                           id) == ROSE_OK) {
+                snprintf(url, sizeof(url), ROSE_SPEECH_URL_PREFIX "%s", id);
+                json_object_array_add(urls, json_object_new_string(url));
+            } else {
+                rose_logf(ROSE_LOG_WARN, "tts_failed", "reply sent as text only");
+            }
+        }
+        tts_ms = rose_mono_ms() - t0;
+    }
+    if (urls == NULL)
+        return;
+    json_object_object_add(body, "audio_url",
+                           json_object_array_length(urls) > 0
+                               ? json_object_get(json_object_array_get_idx(urls, 0))
+                               : json_object_new_string(""));
+    json_object_object_add(body, "audio_urls", urls);
+    if (json_object_object_get_ex(body, "timings", &tm)) {
+        set_ms(tm, "tts_ms", tts_ms);
+        if (json_object_object_get_ex(tm, "provider_ms", &v))
+            set_ms(tm, "provider_ms", json_object_get_double(v) + provider_ms);
+        if (json_object_object_get_ex(tm, "total_ms", &v))
+            set_ms(tm, "total_ms", json_object_get_double(v) + (rose_mono_ms() - t0));
+    }
 }
 
 /* Idempotency-Key: 1..ROSE_IDEM_KEY_MAX visible ASCII characters. */
@@ -70,9 +165,13 @@ replay(struct rose_req *req, struct json_object *stored, int stream)
     if ((err = rose_reply_stream_begin(req, 200, "text/event-stream; charset=utf-8")) != ROSE_OK)
         return err;
     {
-        struct json_object *text;
+        struct json_object *text, *urls;
+        size_t i;
         if (json_object_object_get_ex(body, "text", &text))
             on_token(req, json_object_get_string(text), (size_t)json_object_get_string_len(text));
+        if (json_object_object_get_ex(body, "audio_urls", &urls))
+            for (i = 0; i < json_object_array_length(urls); i++)
+                on_audio(req, json_object_get_string(json_object_array_get_idx(urls, i)), i, "");
     }
     return rose_sse_event(req, "done", body);
 }
@@ -93,11 +192,14 @@ chat(struct rose_req *req)
     struct rose_turn_opts to;
     struct rose_turn_result tr;
     struct json_object *stored = NULL;
+    struct voiced vd;
     const char *key;
     char msg[160], owner[37];
-    int stream = rose_req_accepts(req, "text/event-stream");
+    int stream = rose_req_accepts(req, "text/event-stream"), voice;
+    double t0 = rose_mono_ms();
     enum rose_err err;
 
+    memset(&vd, 0, sizeof(vd));
     if ((err = rose_fields_check(rose_req_json(req), fields, 3, v, msg, sizeof(msg))) != ROSE_OK)
         return rose_fail(req, err, msg);
     rose_req_log_session(req, v[0].str);
@@ -131,16 +233,24 @@ chat(struct rose_req *req)
     to.session_id = s.id;
     to.user_id = s.user_id;
     to.message = v[1].str;
-    to.voice = v[2].present && v[2].num;
+    to.voice = voice = v[2].present && v[2].num;
     to.idem_key = key;
+    to.started_ms = t0;
+    vd.req = req;
+    if (voice && (err = rose_speaker_init(&vd.sp, cfg, st, s.id, s.user_id,
+                                          t0 + cfg->workflow_timeout_seconds * 1000.0, on_audio,
+                                          req)) != ROSE_OK)
+        goto out;
     if (stream) {
-        to.on_token = on_token;
-        to.token_arg = req;
+        to.on_token = voice ? on_voiced_token : on_token;
+        to.token_arg = voice ? (void *)&vd : (void *)req;
         if ((err = rose_reply_stream_begin(req, 200, "text/event-stream; charset=utf-8")) !=
             ROSE_OK)
             goto out;
     }
     err = rose_turn_run(&to, &tr);
+    if (err == ROSE_OK && voice)
+        speak_reply(req, &vd, stream, tr.body);
     if (tr.body != NULL && key != NULL)
         rose_idem_finish(st, s.id, key, tr.body); /* replays get exactly this answer */
     if (tr.body != NULL) /* what to remember, decided after the answer is sent */
@@ -170,6 +280,7 @@ chat(struct rose_req *req)
 out:
     if (key != NULL && tr.body == NULL)
         rose_idem_release(st, s.id, key);
+    rose_speaker_free(&vd.sp);
     json_object_put(tr.body);
     rose_session_clear(&s);
     return err;

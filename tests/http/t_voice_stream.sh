@@ -2,6 +2,7 @@
 # POST /voice/process with Accept: text/event-stream (DESIGN.md §6): the
 # transcript, Rose's words as tokens, one audio event per sentence (spoken
 # while the rest is still being written), then done, or an error event.
+# And POST /chat with "voice": true, which speaks the reply the same way.
 # Offline first (PocketSphinx, the companion engine, Flite), then with the
 # fake LLM and the fake ElevenLabs, whose faults must end the stream cleanly.
 . "$(dirname "$0")/lib.sh"
@@ -9,6 +10,11 @@
 UUID_RE='[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}'
 SKEY=sk-fake-speech-0123456789
 
+# vchat SID MESSAGE [curl args]: a chat turn with "voice": true.
+vchat() {
+    req POST /api/v1/chat -H 'Content-Type: application/json' \
+        -d "$(jq -cn --arg s "$1" --arg m "$2" '{session_id: $s, message: $m, voice: true}')" "${@:3}"
+}
 # vstream SID FILE [curl args]: a streamed voice turn; the events are in $BODY.
 vstream() {
     voice "$1" "$2" -H 'Accept: text/event-stream' "${@:3}"
@@ -94,6 +100,24 @@ is "$(sse_data done | jq -r '[.transcript, .workflow] | join("|")')" "|silence" 
 like "$(sse_data done | jq -r .text)" '[a-z]' "silence: a gentle reply"
 stream_sound audio/wav "silence"
 is "$(db "SELECT count(*) FROM messages WHERE session_id = '$SID'")" "$before" "silence: nothing joins the history"
+
+# ---- Offline: chat turns with "voice": true ---------------------------------------
+vchat "$SID" "I keep thinking about my mother. She loved her garden."
+status_is 200 "chat, voice: JSON"
+json_is .workflow audio "chat, voice: routed audio"
+like "$(json .audio_url)" "^/api/v1/voice/audio/$UUID_RE$" "chat, voice: the reply has an audio_url"
+is "$(json '.audio_urls | join(" ")')" "$(json .audio_url)" "chat, voice: audio_urls holds that one piece"
+like "$(json .timings.tts_ms)" '^[0-9.]+$' "chat, voice: tts_ms in the timings"
+curl -s -o "$T_DIR/chat.wav" -w '%{http_code} %{content_type}' "$BASE$(json .audio_url)" > "$T_DIR/chat.st"
+is "$(cat "$T_DIR/chat.st")" "200 audio/wav" "chat, voice: the audio is served"
+soxi "$T_DIR/chat.wav" > /dev/null 2>&1; check $? "chat, voice: it is a WAV that decodes"
+req POST /api/v1/chat -H 'Content-Type: application/json' \
+    -d "$(jq -cn --arg s "$SID" '{session_id: $s, message: "Thank you for listening."}')"
+is "$(json 'has("audio_url")')/$(json .workflow)" false/conversation "chat without voice: no audio"
+vchat "$SID" "She grew roses every summer. I miss her so much." -H 'Accept: text/event-stream'
+status_is 200 "chat, voice, streamed"
+like "$(events)" '^token( token| audio)* done$' "chat, voice, streamed: tokens and audio, then done ($(events))"
+stream_sound audio/wav "chat, voice, streamed"
 stop_server
 
 # ---- Hosted: the fake LLM streams, the fake ElevenLabs speaks ---------------------
@@ -173,5 +197,28 @@ is "$(sse_data done | grep -c .)" 0 "hosted, stream cut: no done event"
 is "$(db "SELECT count(*) FROM messages WHERE session_id = '$SID'")" "$before" "hosted, stream cut: nothing stored"
 like "$(grep '"route":"POST /voice/process"' "$T_DIR/error.log" | tail -n 1)" '"stream_error":"upstream_error"' \
     "hosted, stream cut: the log line names the error"
-unlike "$(cat "$T_DIR/error.log")" 'carried so much|could not sleep|something kind' "the log holds no words of the turn"
+
+# ---- Hosted: chat turns with "voice": true ----------------------------------------
+speech_reset
+fake_script "$(jq -cn --arg r "$REPLY" '[{reply: $r, split: true}]')"
+vchat "$SID" "I have not slept well this week." -H 'Accept: text/event-stream' -H 'Idempotency-Key: voice-chat-1'
+status_is 200 "hosted chat, voice, streamed"
+is "$(sse_data audio | grep -c .)" 3 "hosted chat, voice: three sentences, three audio events"
+stream_sound audio/mpeg "hosted chat, voice"
+urls=$(sse_data done | jq -c .audio_urls)
+calls=$(speech_calls elevenlabs)
+vchat "$SID" "I have not slept well this week." -H 'Idempotency-Key: voice-chat-1'
+is "$STATUS/$(header Idempotent-Replayed)" 200/true "hosted chat, voice: the retry is a replay"
+is "$(jq -c .audio_urls "$BODY")" "$urls" "hosted chat, voice: the replay carries the same audio"
+vchat "$SID" "I have not slept well this week." -H 'Idempotency-Key: voice-chat-1' -H 'Accept: text/event-stream'
+is "$(sse_data audio | jq -r .url | jq -R . | jq -sc .)" "$urls" "hosted chat, voice: a streamed replay sends the audio events again"
+is "$(speech_calls elevenlabs)" "$calls" "hosted chat, voice: replays ask ElevenLabs nothing"
+speech_reset
+speech_script '[{"route": "elevenlabs", "status": 401}]'
+fake_script '[{"reply": "I am right here with you tonight, for as long as you need."}]'
+vchat "$SID" "Please stay."
+status_is 200 "hosted chat, voice, TTS refused: still 200"
+is "$(json '[.text, .audio_url, (.audio_urls | length)] | join("|")')" \
+    "I am right here with you tonight, for as long as you need.||0" "hosted chat, voice, TTS refused: text only"
+unlike "$(cat "$T_DIR/error.log")" 'carried so much|could not sleep|something kind|slept well' "the log holds no words of the turns"
 finish
