@@ -83,9 +83,11 @@ set_ms(struct json_object *tm, const char *key, double ms)
 /* The reply of a voice turn spoken: the whole of it (JSON), or what the
  * speaker has not spoken yet (streamed).  Its audio joins the answer
  * (audio_url the first piece, audio_urls all; "" and [] if speech failed),
- * with tts_ms; total_ms and provider_ms grow by what speaking took. */
+ * with tts_ms; total_ms and provider_ms grow by what speaking took.  The
+ * pieces are tied to the reply's message for the transcript. */
 static void
-speak_reply(struct rose_req *req, struct voiced *vd, int stream, struct json_object *body)
+speak_reply(struct rose_req *req, struct voiced *vd, int stream, struct json_object *body,
+            long long reply_id)
 {
     const struct rose_config *cfg = rose_req_config(req);
     struct json_object *text, *tm, *v, *urls = NULL;
@@ -115,6 +117,7 @@ speak_reply(struct rose_req *req, struct voiced *vd, int stream, struct json_obj
     }
     if (urls == NULL)
         return;
+    rose_speech_link(vd->sp.st, urls, reply_id);
     json_object_object_add(body, "audio_url",
                            json_object_array_length(urls) > 0
                                ? json_object_get(json_object_array_get_idx(urls, 0))
@@ -250,7 +253,7 @@ chat(struct rose_req *req)
     }
     err = rose_turn_run(&to, &tr);
     if (err == ROSE_OK && voice)
-        speak_reply(req, &vd, stream, tr.body);
+        speak_reply(req, &vd, stream, tr.body, tr.reply_id);
     if (tr.body != NULL && key != NULL)
         rose_idem_finish(st, s.id, key, tr.body); /* replays get exactly this answer */
     if (tr.body != NULL) /* what to remember, decided after the answer is sent */

@@ -244,6 +244,7 @@ process(struct rose_req *req)
     int have_session = 0, is_wav, streaming = 0;
     size_t len;
     long silences = 0;
+    long long reply_id = 0; /* the stored reply's message, to tie its audio to */
     struct vstream vs;
     enum rose_err err;
 
@@ -419,6 +420,7 @@ process(struct rose_req *req)
         if ((err = rose_turn_run(&to, &tr)) != ROSE_OK)
             goto out;
         turn_body = tr.body;
+        reply_id = tr.reply_id;
         llm_ms = ms_since(tl) - vs.sp.ms;
         {
             struct json_object *tmj, *pm;
@@ -445,6 +447,7 @@ process(struct rose_req *req)
             goto out;
         tts_ms = vs.sp.ms;
         provider_ms += vs.sp.provider_ms;
+        rose_speech_link(st, vs.sp.urls, reply_id);
         if (json_object_array_length(vs.sp.urls) > 0)
             snprintf(audio_id, sizeof(audio_id), "%s",
                      json_object_get_string(json_object_array_get_idx(vs.sp.urls, 0)) +
@@ -455,6 +458,9 @@ process(struct rose_req *req)
             ROSE_OK) {
             audio_id[0] = '\0';
             rose_logf(ROSE_LOG_WARN, "tts_failed", "reply sent as text only");
+        } else if (reply_id > 0 && rose_audio_link(st, audio_id, reply_id) != ROSE_OK) {
+            rose_logf(ROSE_LOG_WARN, "audio_link_failed",
+                      "the reply's audio stays out of the transcript");
         }
         tts_ms = ms_since(tt);
     }

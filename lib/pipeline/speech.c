@@ -202,3 +202,18 @@ rose_speaker_free(struct rose_speaker *sp)
     sp->urls = NULL;
     rose_buf_free(&sp->pending);
 }
+
+void
+rose_speech_link(struct rose_store *st, struct json_object *urls, long long message_id)
+{
+    size_t i, n = urls != NULL ? json_object_array_length(urls) : 0;
+
+    for (i = 0; i < n && message_id > 0; i++) {
+        const char *url = json_object_get_string(json_object_array_get_idx(urls, i));
+        if (url == NULL || strncmp(url, ROSE_SPEECH_URL_PREFIX, strlen(ROSE_SPEECH_URL_PREFIX)))
+            continue;
+        if (rose_audio_link(st, url + strlen(ROSE_SPEECH_URL_PREFIX), message_id) != ROSE_OK)
+            rose_logf(ROSE_LOG_WARN, "audio_link_failed",
+                      "a spoken piece stays out of the transcript");
+    }
+}

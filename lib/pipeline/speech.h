@@ -72,4 +72,9 @@ enum rose_err rose_speaker_finish(struct rose_speaker *sp);
 
 void rose_speaker_free(struct rose_speaker *sp);
 
+/* Tie the spoken pieces urls (URLs as made here) to the reply's message
+ * message_id, so the transcript offers them; best effort (a failure is
+ * logged, the answer is already given). */
+void rose_speech_link(struct rose_store *st, struct json_object *urls, long long message_id);
+
 #endif

@@ -23,6 +23,7 @@ struct turn {
     const struct rose_turn_opts *o;
     struct json_object *state;
     char parent[37];     /* the checkpoint the next one descends from */
+    long long reply_id;  /* the reply's message, once memory_inject stored it */
     char *name;          /* the person's name, if known */
     char **memories;     /* what Rose remembers that bears on this turn */
     size_t nmemories;
@@ -444,6 +445,7 @@ node_memory_inject(struct turn *t)
     r.idem_key = t->o->idem_key;
     r.idem_route = ROSE_TURN_ROUTE;
     r.idem_body = body;
+    r.reply_id = &t->reply_id;
     err = rose_turn_commit(t->o->st, &r, id);
     if (err == ROSE_OK)
         memcpy(t->parent, id, sizeof(id));
@@ -760,6 +762,7 @@ rose_turn_run(const struct rose_turn_opts *o, struct rose_turn_result *res)
     }
     log_turn(&t, err);
     res->tokens_sent = t.tokens_sent;
+    res->reply_id = err == ROSE_OK ? t.reply_id : 0;
     if (err == ROSE_OK && (res->body = answer_body(&t, 1)) == NULL)
         err = ROSE_ERR_NOMEM;
     json_object_put(t.state);

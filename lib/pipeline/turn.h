@@ -46,6 +46,7 @@ struct rose_turn_opts {
 struct rose_turn_result {
     struct json_object *body; /* the answer: {session_id, text, workflow, engine, timings} */
     int tokens_sent;          /* pieces already handed to on_token */
+    long long reply_id;       /* the stored reply's message id (0: none) */
 };
 
 /*

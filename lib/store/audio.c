@@ -163,6 +163,27 @@ rose_audio_find(struct rose_store *st, const char *id, struct rose_audio_row *ou
 }
 
 enum rose_err
+rose_audio_link(struct rose_store *st, const char *id, long long message_id)
+{
+    sqlite3_stmt *s = NULL;
+    enum rose_err err;
+    int rc;
+
+    if ((err = rose_store_prepare(st, "UPDATE audio SET message_id = ?2 WHERE id = ?1", &s)) !=
+        ROSE_OK)
+        return err;
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, message_id);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_DONE && sqlite3_changes(rose_store_db(st)) == 0)
+        err = ROSE_ERR_NOT_FOUND;
+    else if (rc != SQLITE_DONE)
+        err = rose_store_err(rc);
+    sqlite3_finalize(s);
+    return err;
+}
+
+enum rose_err
 rose_audio_open(const char *data_dir, const struct rose_audio_row *row, int *fd, off_t *size)
 {
     const char *ext = rose_audio_ext(row->mime);

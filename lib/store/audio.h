@@ -42,6 +42,10 @@ enum rose_err rose_audio_save(struct rose_store *st, const char *data_dir, const
 /* The row of id; ROSE_ERR_NOT_FOUND when none. id must be a valid UUID. */
 enum rose_err rose_audio_find(struct rose_store *st, const char *id, struct rose_audio_row *out);
 
+/* Make audio id a spoken piece of message message_id (the transcript then
+ * offers it); ROSE_ERR_NOT_FOUND when there is no such audio. */
+enum rose_err rose_audio_link(struct rose_store *st, const char *id, long long message_id);
+
 /* Open the file of a row read-only (never through a link); *fd and *size on
  * success, ROSE_ERR_NOT_FOUND when the file is gone. */
 enum rose_err rose_audio_open(const char *data_dir, const struct rose_audio_row *row, int *fd,

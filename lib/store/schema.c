@@ -13,7 +13,7 @@ static const char *const migrations[] = {
     /* 1: users, sessions, breaker state */
     "CREATE TABLE users ("
     "  id          TEXT PRIMARY KEY,"
-    "  token_hash  TEXT NOT NULL UNIQUE,"  /* sha256(user_token), hex */
+    "  token_hash  TEXT NOT NULL UNIQUE," /* sha256(user_token), hex */
     "  name        TEXT,"
     "  created_at  INTEGER NOT NULL"
     ");"
@@ -138,6 +138,11 @@ static const char *const migrations[] = {
     "CREATE TRIGGER memories_changed AFTER UPDATE OF user_id, embedder, dim, vector ON memories "
     "BEGIN UPDATE users SET memory_version = memory_version + 1"
     "  WHERE id IN (OLD.user_id, NEW.user_id); END;",
+
+    /* 6: the spoken pieces of a reply belong to its message, so the
+     *    transcript can offer them again until cleanup removes them. */
+    "ALTER TABLE audio ADD COLUMN message_id INTEGER REFERENCES messages(id) ON DELETE SET NULL;"
+    "CREATE INDEX audio_message ON audio(message_id);",
 };
 
 size_t

@@ -94,7 +94,7 @@ rose_checkpoint_latest(struct rose_store *st, const char *thread_id, struct json
 
 static enum rose_err
 insert_message(struct rose_store *st, const char *session_id, const char *role, const char *text,
-               long long now)
+               long long now, long long *id)
 {
     sqlite3_stmt *s = NULL;
     enum rose_err err;
@@ -111,6 +111,8 @@ insert_message(struct rose_store *st, const char *session_id, const char *role, 
     sqlite3_bind_int64(s, 4, now);
     rc = sqlite3_step(s);
     sqlite3_finalize(s);
+    if (rc == SQLITE_DONE && id != NULL)
+        *id = sqlite3_last_insert_rowid(rose_store_db(st));
     return rc == SQLITE_DONE ? ROSE_OK : rose_store_err(rc);
 }
 
@@ -145,8 +147,9 @@ rose_turn_commit(struct rose_store *st, const struct rose_turn_record *r, char c
 
     if ((err = rose_store_begin(st)) != ROSE_OK)
         return err;
-    if ((err = insert_message(st, r->session_id, "user", r->user_text, now)) != ROSE_OK ||
-        (err = insert_message(st, r->session_id, "assistant", r->reply_text, now)) != ROSE_OK)
+    if ((err = insert_message(st, r->session_id, "user", r->user_text, now, NULL)) != ROSE_OK ||
+        (err = insert_message(st, r->session_id, "assistant", r->reply_text, now, r->reply_id)) !=
+            ROSE_OK)
         goto out;
     if ((err = exec_bind(st,
                          "UPDATE sessions SET message_count = message_count + 2, "
@@ -272,14 +275,18 @@ rose_messages_list(struct rose_store *st, const char *session_id, int limit,
                    struct json_object **out)
 {
     sqlite3_stmt *s = NULL;
-    struct json_object *arr = NULL;
+    struct json_object *arr = NULL, *m = NULL, *urls = NULL;
+    long long last = -1;
     enum rose_err err;
     int rc;
 
+    /* One row per message and spoken piece, the pieces in the order made. */
     if ((err = rose_store_prepare(st,
-                                  "SELECT role, text, created_at, audio_id, image_id FROM "
-                                  "(SELECT * FROM messages WHERE session_id = ?1 "
-                                  "ORDER BY id DESC LIMIT ?2) ORDER BY id",
+                                  "SELECT m.id, m.role, m.text, m.created_at, m.image_id, a.id "
+                                  "FROM (SELECT * FROM messages WHERE session_id = ?1 "
+                                  "ORDER BY id DESC LIMIT ?2) AS m "
+                                  "LEFT JOIN audio AS a ON a.message_id = m.id "
+                                  "ORDER BY m.id, a.created_at, a.rowid",
                                   &s)) != ROSE_OK)
         return err;
     sqlite3_bind_text(s, 1, session_id, -1, SQLITE_STATIC);
@@ -289,29 +296,37 @@ rose_messages_list(struct rose_store *st, const char *session_id, int limit,
         goto out;
     }
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        struct json_object *m = json_object_new_object();
-        char ts[32], url[96];
-        const char *audio = (const char *)sqlite3_column_text(s, 3);
         const char *image = (const char *)sqlite3_column_text(s, 4);
-        if (m == NULL) {
-            err = ROSE_ERR_NOMEM;
-            goto out;
+        const char *audio = (const char *)sqlite3_column_text(s, 5);
+        char ts[32], url[96];
+        if (sqlite3_column_int64(s, 0) != last) {
+            last = sqlite3_column_int64(s, 0);
+            if ((m = json_object_new_object()) == NULL || json_object_array_add(arr, m) != 0) {
+                json_object_put(m);
+                err = ROSE_ERR_NOMEM;
+                goto out;
+            }
+            urls = NULL;
+            rose_time_iso(sqlite3_column_int64(s, 3), ts);
+            json_object_object_add(m, "role",
+                                   json_object_new_string((const char *)sqlite3_column_text(s, 1)));
+            json_object_object_add(m, "text",
+                                   json_object_new_string((const char *)sqlite3_column_text(s, 2)));
+            json_object_object_add(m, "created_at", json_object_new_string(ts));
+            if (image != NULL) {
+                snprintf(url, sizeof(url), "/api/v1/images/%s", image);
+                json_object_object_add(m, "image_url", json_object_new_string(url));
+            }
         }
-        rose_time_iso(sqlite3_column_int64(s, 2), ts);
-        json_object_object_add(m, "role",
-                               json_object_new_string((const char *)sqlite3_column_text(s, 0)));
-        json_object_object_add(m, "text",
-                               json_object_new_string((const char *)sqlite3_column_text(s, 1)));
-        json_object_object_add(m, "created_at", json_object_new_string(ts));
-        if (audio != NULL) {
-            snprintf(url, sizeof(url), "/api/v1/voice/audio/%s", audio);
+        if (audio == NULL)
+            continue;
+        snprintf(url, sizeof(url), "/api/v1/voice/audio/%s", audio);
+        if (urls == NULL) {
             json_object_object_add(m, "audio_url", json_object_new_string(url));
+            json_object_object_add(m, "audio_urls", urls = json_object_new_array());
         }
-        if (image != NULL) {
-            snprintf(url, sizeof(url), "/api/v1/images/%s", image);
-            json_object_object_add(m, "image_url", json_object_new_string(url));
-        }
-        json_object_array_add(arr, m);
+        if (urls != NULL)
+            json_object_array_add(urls, json_object_new_string(url));
     }
     if (rc != SQLITE_DONE) {
         err = rose_store_err(rc);

@@ -42,6 +42,7 @@ struct rose_turn_record {
     const char *idem_key;          /* NULL: none */
     const char *idem_route;
     struct json_object *idem_body; /* the answer to replay */
+    long long *reply_id;           /* out, may be NULL: the assistant message's id */
 };
 
 /* Commit a finished turn atomically (see the invariants); writes the
@@ -74,8 +75,10 @@ void rose_idem_finish(struct rose_store *st, const char *session_id, const char 
 /* Give up a claim whose turn failed, so a retry can run it. */
 void rose_idem_release(struct rose_store *st, const char *session_id, const char *key);
 
-/* The transcript of a session, oldest first, at most limit messages:
- * a new array of {role, text, created_at(ms)}. */
+/* The transcript of a session, oldest first, at most limit messages (the
+ * newest): a new array of {role, text, created_at, audio_url?, audio_urls?}.
+ * audio_urls are a reply's spoken pieces still kept (rose_audio_link()), in
+ * order; audio_url is the first. */
 enum rose_err rose_messages_list(struct rose_store *st, const char *session_id, int limit,
                                  struct json_object **out);
 

@@ -380,6 +380,23 @@ async function realTurns(tap, page, base) {
         () => document.querySelectorAll('#messages .msg--user').length >= 3, null, { timeout: 15_000 }));
     const chatUser = await page.locator('#messages .msg--user .msg__text').allTextContents();
     tap.ok(chatUser.includes(t1.heard) && chatUser.includes(t3.heard), 'the chat page shows the voice turns of the same conversation', JSON.stringify(chatUser));
+
+    // Back on the voice page, the earlier turns keep Rose's voice: Listen plays it again.
+    await page.goto(`${base}/`, { waitUntil: 'load' });
+    await attempt(tap, () => page.waitForSelector('.turn[data-earlier="true"] .play', { timeout: 15_000 }));
+    const earlier = await page.locator('.turn[data-earlier="true"]').evaluateAll((lis) => lis.map((li) => ({
+        heard: li.querySelector('.msg--user .msg__text').textContent, audio: li.dataset.audio || '',
+    })));
+    const again = earlier.find((e) => e.heard === t3.heard);
+    tap.ok(again && again.audio !== '' && again.audio === t3.audio,
+        "an earlier turn offers the same pieces of Rose's voice after a reload", JSON.stringify({ again, t3: t3.audio }));
+    await page.locator('.turn[data-earlier="true"] .play').first().click();
+    const replayed = await attempt(tap, () => page.waitForFunction(() => {
+        const p = document.getElementById('player');
+        return p.currentSrc.includes('/api/v1/voice/audio/') && !p.paused && p.currentTime > 0.2;
+    }, null, { timeout: 15_000 }));
+    tap.ok(Boolean(replayed), 'Listen on an earlier turn plays it');
+    await page.keyboard.press('Escape');
     checkProblems(tap, page, 'the voice page during real turns');
 }
 

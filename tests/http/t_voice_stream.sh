@@ -10,6 +10,11 @@
 UUID_RE='[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}'
 SKEY=sk-fake-speech-0123456789
 
+# transcript_audio: the audio_urls of the session's last assistant message.
+transcript_audio() {
+    curl -s -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/session/$SID/messages" |
+        jq -c '[.messages[] | select(.role == "assistant")] | last | (.audio_urls // [])'
+}
 # vchat SID MESSAGE [curl args]: a chat turn with "voice": true.
 vchat() {
     req POST /api/v1/chat -H 'Content-Type: application/json' \
@@ -76,12 +81,14 @@ is "$(db "SELECT role || '|' || text FROM messages WHERE session_id = '$SID' ORD
     "$(printf 'user|%s\nassistant|%s' "$transcript" "$(sse_data done | jq -r .text)")" \
     "offline: the turn is stored as one exchange"
 is "$(db "SELECT count(*) FROM audio WHERE session_id = '$SID'")" "$n_audio" "offline: one audio row per sentence"
+is "$(transcript_audio)" "$(sse_data done | jq -c .audio_urls)" "offline: the transcript offers the reply's pieces, in order"
 
 # The same recording as JSON still answers as before: one reply, one audio.
 voice "$SID" "$T_DIR/sarah.wav"
 status_is 200 "offline: the JSON form"
 like "$(header Content-Type)" '^application/json' "offline: the JSON form is JSON"
 like "$(json .audio_url)" "^/api/v1/voice/audio/$UUID_RE$" "offline: the JSON form has one audio_url"
+is "$(transcript_audio)" "[\"$(json .audio_url)\"]" "offline: the transcript offers the JSON turn's audio"
 
 # Refusals come before the stream: the status and the JSON error, as always.
 vstream 00000000-0000-4000-8000-000000000000 "$T_DIR/sarah.wav"
@@ -100,6 +107,8 @@ is "$(sse_data done | jq -r '[.transcript, .workflow] | join("|")')" "|silence" 
 like "$(sse_data done | jq -r .text)" '[a-z]' "silence: a gentle reply"
 stream_sound audio/wav "silence"
 is "$(db "SELECT count(*) FROM messages WHERE session_id = '$SID'")" "$before" "silence: nothing joins the history"
+is "$(db "SELECT count(*) FROM audio WHERE session_id = '$SID' AND message_id IS NULL")" 1 \
+    "silence: its audio belongs to no message"
 
 # ---- Offline: chat turns with "voice": true ---------------------------------------
 vchat "$SID" "I keep thinking about my mother. She loved her garden."
@@ -111,6 +120,7 @@ like "$(json .timings.tts_ms)" '^[0-9.]+$' "chat, voice: tts_ms in the timings"
 curl -s -o "$T_DIR/chat.wav" -w '%{http_code} %{content_type}' "$BASE$(json .audio_url)" > "$T_DIR/chat.st"
 is "$(cat "$T_DIR/chat.st")" "200 audio/wav" "chat, voice: the audio is served"
 soxi "$T_DIR/chat.wav" > /dev/null 2>&1; check $? "chat, voice: it is a WAV that decodes"
+is "$(transcript_audio)" "[\"$(json .audio_url)\"]" "chat, voice: the transcript offers it"
 req POST /api/v1/chat -H 'Content-Type: application/json' \
     -d "$(jq -cn --arg s "$SID" '{session_id: $s, message: "Thank you for listening."}')"
 is "$(json 'has("audio_url")')/$(json .workflow)" false/conversation "chat without voice: no audio"
@@ -118,6 +128,14 @@ vchat "$SID" "She grew roses every summer. I miss her so much." -H 'Accept: text
 status_is 200 "chat, voice, streamed"
 like "$(events)" '^token( token| audio)* done$' "chat, voice, streamed: tokens and audio, then done ($(events))"
 stream_sound audio/wav "chat, voice, streamed"
+is "$(transcript_audio)" "$(sse_data done | jq -c .audio_urls)" "chat, voice, streamed: the transcript offers the pieces"
+# Audio cleanup takes the files and rows; the transcript then offers none.
+msgs=$(db "SELECT count(*) FROM messages WHERE session_id = '$SID'")
+db "UPDATE audio SET created_at = created_at - 25 * 3600 * 1000 WHERE session_id = '$SID'"
+"$ROSE_TOP/cron/rose-audio-cleanup" -c "$T_DIR/rose.conf" > /dev/null 2>&1
+check $? "audio cleanup runs"
+is "$(transcript_audio)" "[]" "after cleanup the transcript offers no audio"
+is "$(db "SELECT count(*) FROM messages WHERE session_id = '$SID'")" "$msgs" "after cleanup every message is still there ($msgs)"
 stop_server
 
 # ---- Hosted: the fake LLM streams, the fake ElevenLabs speaks ---------------------

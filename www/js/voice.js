@@ -311,7 +311,8 @@ function showEarlier(messages) {
             cur.transcript = m.text;
         } else {
             cur.text = m.text;
-            cur.audioUrls = [localPath(m.audio_url)].filter((u) => u !== '');
+            const pieces = Array.isArray(m.audio_urls) ? m.audio_urls : [m.audio_url];
+            cur.audioUrls = pieces.map(localPath).filter((u) => u !== '');
         }
     }
     for (const t of turns.slice(-EARLIER_TURNS).reverse()) addTurn({ ...t, earlier: true });
