@@ -22,54 +22,6 @@
 #include "rose.h"
 #include "store/turns.h"
 
-static enum rose_err
-on_token(void *arg, const char *text, size_t len)
-{
-    struct rose_req *req = arg;
-    struct json_object *o = json_object_new_object();
-    enum rose_err err;
-
-    if (o == NULL)
-        return ROSE_ERR_NOMEM;
-    json_object_object_add(o, "text", json_object_new_string_len(text, (int)len));
-    err = rose_sse_event(req, "token", o);
-    json_object_put(o);
-    return err;
-}
-
-static enum rose_err
-on_audio(void *arg, const char *url, size_t index, const char *text)
-{
-    struct rose_req *req = arg;
-    struct json_object *o = json_object_new_object();
-    enum rose_err err;
-
-    if (o == NULL)
-        return ROSE_ERR_NOMEM;
-    json_object_object_add(o, "url", json_object_new_string(url));
-    json_object_object_add(o, "index", json_object_new_int64((int64_t)index));
-    if (text[0])
-        json_object_object_add(o, "text", json_object_new_string(text));
-    err = rose_sse_event(req, "audio", o);
-    json_object_put(o);
-    return err;
-}
-
-/* A streamed voice turn: the words go out, and each sentence is spoken. */
-struct voiced {
-    struct rose_req *req;
-    struct rose_speaker sp;
-};
-
-static enum rose_err
-on_voiced_token(void *arg, const char *text, size_t len)
-{
-    struct voiced *vd = arg;
-    enum rose_err err = on_token(vd->req, text, len);
-
-    return err != ROSE_OK ? err : rose_speaker_feed(&vd->sp, text, len);
-}
-
 /* A timing of the answer, in milliseconds with three decimals. */
 static void
 set_ms(struct json_object *tm, const char *key, double ms)
@@ -86,47 +38,28 @@ set_ms(struct json_object *tm, const char *key, double ms)
  * with tts_ms; total_ms and provider_ms grow by what speaking took.  The
  * pieces are tied to the reply's message for the transcript. */
 static void
-speak_reply(struct rose_req *req, struct voiced *vd, int stream, struct json_object *body,
-            long long reply_id)
+speak_reply(struct rose_speaker *sp, int stream, struct json_object *body, long long reply_id)
 {
-    const struct rose_config *cfg = rose_req_config(req);
-    struct json_object *text, *tm, *v, *urls = NULL;
-    double t0 = rose_mono_ms(), provider_ms = 0, tts_ms;
-    char id[37], url[96];
+    struct json_object *text, *tm, *v;
+    double t0 = rose_mono_ms();
+    enum rose_err err = ROSE_OK;
 
-    if (stream) {
-        if (rose_speaker_finish(&vd->sp) == ROSE_OK)
-            urls = json_object_get(vd->sp.urls);
-        provider_ms = vd->sp.provider_ms;
-        tts_ms = vd->sp.ms;
-    } else {
-        if ((urls = json_object_new_array()) == NULL)
-            return;
-        if (json_object_object_get_ex(body, "text", &text) &&
-            json_object_get_string_len(text) > 0) {
-            if (rose_speak(cfg, vd->sp.st, vd->sp.session_id, vd->sp.user_id,
-                           json_object_get_string(text), vd->sp.deadline, &provider_ms,
-                           id) == ROSE_OK) {
-                snprintf(url, sizeof(url), ROSE_SPEECH_URL_PREFIX "%s", id);
-                json_object_array_add(urls, json_object_new_string(url));
-            } else {
-                rose_logf(ROSE_LOG_WARN, "tts_failed", "reply sent as text only");
-            }
-        }
-        tts_ms = rose_mono_ms() - t0;
-    }
-    if (urls == NULL)
+    if (stream)
+        err = rose_speaker_finish(sp);
+    else if (json_object_object_get_ex(body, "text", &text) && json_object_get_string_len(text) > 0)
+        err = rose_speaker_say(sp, json_object_get_string(text));
+    if (err != ROSE_OK) /* the stream broke: the answer goes no further */
         return;
-    rose_speech_link(vd->sp.st, urls, reply_id);
+    rose_speaker_link(sp, reply_id);
     json_object_object_add(body, "audio_url",
-                           json_object_array_length(urls) > 0
-                               ? json_object_get(json_object_array_get_idx(urls, 0))
+                           json_object_array_length(sp->urls) > 0
+                               ? json_object_get(json_object_array_get_idx(sp->urls, 0))
                                : json_object_new_string(""));
-    json_object_object_add(body, "audio_urls", urls);
+    json_object_object_add(body, "audio_urls", json_object_get(sp->urls));
     if (json_object_object_get_ex(body, "timings", &tm)) {
-        set_ms(tm, "tts_ms", tts_ms);
+        set_ms(tm, "tts_ms", sp->ms);
         if (json_object_object_get_ex(tm, "provider_ms", &v))
-            set_ms(tm, "provider_ms", json_object_get_double(v) + provider_ms);
+            set_ms(tm, "provider_ms", json_object_get_double(v) + sp->provider_ms);
         if (json_object_object_get_ex(tm, "total_ms", &v))
             set_ms(tm, "total_ms", json_object_get_double(v) + (rose_mono_ms() - t0));
     }
@@ -171,10 +104,12 @@ replay(struct rose_req *req, struct json_object *stored, int stream)
         struct json_object *text, *urls;
         size_t i;
         if (json_object_object_get_ex(body, "text", &text))
-            on_token(req, json_object_get_string(text), (size_t)json_object_get_string_len(text));
+            rose_sse_token(req, json_object_get_string(text),
+                           (size_t)json_object_get_string_len(text));
         if (json_object_object_get_ex(body, "audio_urls", &urls))
             for (i = 0; i < json_object_array_length(urls); i++)
-                on_audio(req, json_object_get_string(json_object_array_get_idx(urls, i)), i, "");
+                rose_sse_audio(req, json_object_get_string(json_object_array_get_idx(urls, i)), i,
+                               "");
     }
     return rose_sse_event(req, "done", body);
 }
@@ -195,14 +130,14 @@ chat(struct rose_req *req)
     struct rose_turn_opts to;
     struct rose_turn_result tr;
     struct json_object *stored = NULL;
-    struct voiced vd;
+    struct rose_speaker sp;
     const char *key;
     char msg[160], owner[37];
     int stream = rose_req_accepts(req, "text/event-stream"), voice;
     double t0 = rose_mono_ms();
     enum rose_err err;
 
-    memset(&vd, 0, sizeof(vd));
+    memset(&sp, 0, sizeof(sp));
     if ((err = rose_fields_check(rose_req_json(req), fields, 3, v, msg, sizeof(msg))) != ROSE_OK)
         return rose_fail(req, err, msg);
     rose_req_log_session(req, v[0].str);
@@ -239,21 +174,21 @@ chat(struct rose_req *req)
     to.voice = voice = v[2].present && v[2].num;
     to.idem_key = key;
     to.started_ms = t0;
-    vd.req = req;
-    if (voice && (err = rose_speaker_init(&vd.sp, cfg, st, s.id, s.user_id,
-                                          t0 + cfg->workflow_timeout_seconds * 1000.0, on_audio,
-                                          req)) != ROSE_OK)
+    if (voice && (err = rose_speaker_init(&sp, cfg, st, s.id, s.user_id,
+                                          t0 + cfg->workflow_timeout_seconds * 1000.0,
+                                          stream ? rose_sse_token : NULL,
+                                          stream ? rose_sse_audio : NULL, req)) != ROSE_OK)
         goto out;
     if (stream) {
-        to.on_token = voice ? on_voiced_token : on_token;
-        to.token_arg = voice ? (void *)&vd : (void *)req;
+        to.on_token = voice ? rose_speaker_feed : rose_sse_token;
+        to.token_arg = voice ? (void *)&sp : (void *)req;
         if ((err = rose_reply_stream_begin(req, 200, "text/event-stream; charset=utf-8")) !=
             ROSE_OK)
             goto out;
     }
     err = rose_turn_run(&to, &tr);
     if (err == ROSE_OK && voice)
-        speak_reply(req, &vd, stream, tr.body, tr.reply_id);
+        speak_reply(&sp, stream, tr.body, tr.reply_id);
     if (tr.body != NULL && key != NULL)
         rose_idem_finish(st, s.id, key, tr.body); /* replays get exactly this answer */
     if (tr.body != NULL) /* what to remember, decided after the answer is sent */
@@ -283,7 +218,7 @@ chat(struct rose_req *req)
 out:
     if (key != NULL && tr.body == NULL)
         rose_idem_release(st, s.id, key);
-    rose_speaker_free(&vd.sp);
+    rose_speaker_free(&sp);
     json_object_put(tr.body);
     rose_session_clear(&s);
     return err;

@@ -171,49 +171,6 @@ stt_offline(const struct rose_wav *wav, char **text)
     return err;
 }
 
-/* ------------------------------------------------ the streamed reply */
-
-/* A streamed turn: Rose's words go out as token events and, a sentence at
- * a time, as audio events. */
-struct vstream {
-    struct rose_req *req;
-    struct rose_speaker sp;
-};
-
-static enum rose_err
-vstream_audio(void *arg, const char *url, size_t index, const char *text)
-{
-    struct vstream *vs = arg;
-    struct json_object *o = json_object_new_object();
-    enum rose_err err;
-
-    if (o == NULL)
-        return ROSE_ERR_NOMEM;
-    json_object_object_add(o, "url", json_object_new_string(url));
-    json_object_object_add(o, "index", json_object_new_int64((int64_t)index));
-    json_object_object_add(o, "text", json_object_new_string(text));
-    err = rose_sse_event(vs->req, "audio", o);
-    json_object_put(o);
-    return err;
-}
-
-/* on_token of a streamed voice turn: pass the words on, and speak each
- * sentence as soon as it is complete. */
-static enum rose_err
-vstream_token(void *arg, const char *text, size_t len)
-{
-    struct vstream *vs = arg;
-    struct json_object *o = json_object_new_object();
-    enum rose_err err;
-
-    if (o == NULL)
-        return ROSE_ERR_NOMEM;
-    json_object_object_add(o, "text", json_object_new_string_len(text, (int)len));
-    err = rose_sse_event(vs->req, "token", o);
-    json_object_put(o);
-    return err != ROSE_OK ? err : rose_speaker_feed(&vs->sp, text, len);
-}
-
 /* ------------------------------------------------------- POST /process */
 
 static const char *const gentle[] = {
@@ -239,18 +196,18 @@ process(struct rose_req *req)
     struct json_object *o = NULL, *tm = NULL, *turn_body = NULL;
     enum rose_audio_fmt fmt;
     const char *data, *reply = NULL;
-    char msg[200], sid[37], owner[37], audio_id[37] = "", *transcript = NULL;
+    char msg[200], sid[37], owner[37], *transcript = NULL;
     double t0 = rose_mono_ms(), deadline, stt_ms = 0, llm_ms = 0, tts_ms = 0, provider_ms = 0;
-    int have_session = 0, is_wav, streaming = 0;
+    int have_session = 0, is_wav, stream, streaming = 0;
     size_t len;
     long silences = 0;
     long long reply_id = 0; /* the stored reply's message, to tie its audio to */
-    struct vstream vs;
+    struct rose_speaker sp; /* speaks the reply; streamed, relays it as events too */
     enum rose_err err;
 
     deadline = t0 + (double)cfg->workflow_timeout_seconds * 1000.0;
     memset(&s, 0, sizeof(s));
-    memset(&vs, 0, sizeof(vs));
+    memset(&sp, 0, sizeof(sp));
     /* Shape and sizes, before anything else. */
     if ((err = rose_multipart_new(rose_req_env(req, "CONTENT_TYPE"), fields, F__MAX, &mp, msg,
                                   sizeof(msg))) != ROSE_OK)
@@ -374,12 +331,13 @@ process(struct rose_req *req)
     }
 
     /* Streamed: from here on the answer is events; errors become an error event. */
-    if (rose_req_accepts(req, "text/event-stream")) {
+    stream = rose_req_accepts(req, "text/event-stream");
+    if ((err = rose_speaker_init(&sp, cfg, st, s.id, s.user_id, deadline,
+                                 stream ? rose_sse_token : NULL, stream ? rose_sse_audio : NULL,
+                                 req)) != ROSE_OK)
+        goto out;
+    if (stream) {
         struct json_object *ev;
-        vs.req = req;
-        if ((err = rose_speaker_init(&vs.sp, cfg, st, s.id, s.user_id, deadline, vstream_audio,
-                                     &vs)) != ROSE_OK)
-            goto out;
         if ((err = rose_reply_stream_begin(req, 200, "text/event-stream; charset=utf-8")) !=
             ROSE_OK)
             goto out;
@@ -414,14 +372,14 @@ process(struct rose_req *req)
         to.voice = 1;
         to.started_ms = t0;
         if (streaming) {
-            to.on_token = vstream_token;
-            to.token_arg = &vs;
+            to.on_token = rose_speaker_feed;
+            to.token_arg = &sp;
         }
         if ((err = rose_turn_run(&to, &tr)) != ROSE_OK)
             goto out;
         turn_body = tr.body;
         reply_id = tr.reply_id;
-        llm_ms = ms_since(tl) - vs.sp.ms;
+        llm_ms = ms_since(tl) - sp.ms;
         {
             struct json_object *tmj, *pm;
             if (json_object_object_get_ex(turn_body, "timings", &tmj) &&
@@ -441,43 +399,31 @@ process(struct rose_req *req)
      * last words (or the gentle reply to silence) are spoken now. */
     if (streaming) {
         if (turn_body == NULL && reply[0] &&
-            (err = vstream_token(&vs, reply, strlen(reply))) != ROSE_OK)
+            (err = rose_speaker_feed(&sp, reply, strlen(reply))) != ROSE_OK)
             goto out;
-        if ((err = rose_speaker_finish(&vs.sp)) != ROSE_OK)
-            goto out;
-        tts_ms = vs.sp.ms;
-        provider_ms += vs.sp.provider_ms;
-        rose_speech_link(st, vs.sp.urls, reply_id);
-        if (json_object_array_length(vs.sp.urls) > 0)
-            snprintf(audio_id, sizeof(audio_id), "%s",
-                     json_object_get_string(json_object_array_get_idx(vs.sp.urls, 0)) +
-                         strlen(ROSE_SPEECH_URL_PREFIX));
+        err = rose_speaker_finish(&sp);
     } else if (reply[0]) {
-        double tt = rose_mono_ms();
-        if (rose_speak(cfg, st, s.id, s.user_id, reply, deadline, &provider_ms, audio_id) !=
-            ROSE_OK) {
-            audio_id[0] = '\0';
-            rose_logf(ROSE_LOG_WARN, "tts_failed", "reply sent as text only");
-        } else if (reply_id > 0 && rose_audio_link(st, audio_id, reply_id) != ROSE_OK) {
-            rose_logf(ROSE_LOG_WARN, "audio_link_failed",
-                      "the reply's audio stays out of the transcript");
-        }
-        tts_ms = ms_since(tt);
+        err = rose_speaker_say(&sp, reply);
     }
+    if (err != ROSE_OK)
+        goto out;
+    tts_ms = sp.ms;
+    provider_ms += sp.provider_ms;
+    rose_speaker_link(&sp, reply_id);
 
     if ((o = json_object_new_object()) == NULL || (tm = json_object_new_object()) == NULL) {
         err = ROSE_ERR_NOMEM;
         goto out;
     }
     {
-        char url[96] = "";
         struct json_object *v;
-        if (audio_id[0])
-            snprintf(url, sizeof(url), ROSE_SPEECH_URL_PREFIX "%s", audio_id);
         json_object_object_add(o, "session_id", json_object_new_string(s.id));
         json_object_object_add(o, "transcript", json_object_new_string(transcript));
         json_object_object_add(o, "text", json_object_new_string(reply));
-        json_object_object_add(o, "audio_url", json_object_new_string(url));
+        json_object_object_add(o, "audio_url",
+                               json_object_array_length(sp.urls) > 0
+                                   ? json_object_get(json_object_array_get_idx(sp.urls, 0))
+                                   : json_object_new_string(""));
         json_object_object_add(o, "duration_ms",
                                json_object_new_int64(is_wav ? (int64_t)wav.info.duration_ms : 0));
         json_object_object_add(o, "workflow",
@@ -496,7 +442,7 @@ process(struct rose_req *req)
         tm = NULL;
     }
     if (streaming) {
-        json_object_object_add(o, "audio_urls", json_object_get(vs.sp.urls));
+        json_object_object_add(o, "audio_urls", json_object_get(sp.urls));
         err = rose_sse_event(req, "done", o);
     } else {
         err = rose_reply_json(req, 200, o);
@@ -512,7 +458,7 @@ out:
     }
     if (streaming)
         err = ROSE_OK; /* the response is already on its way */
-    rose_speaker_free(&vs.sp);
+    rose_speaker_free(&sp);
     json_object_put(o);
     json_object_put(tm);
     json_object_put(turn_body);

@@ -411,6 +411,37 @@ rose_sse_event(struct rose_req *req, const char *event, struct json_object *data
     return err;
 }
 
+enum rose_err
+rose_sse_token(void *req, const char *text, size_t len)
+{
+    struct json_object *o = json_object_new_object();
+    enum rose_err err;
+
+    if (o == NULL)
+        return ROSE_ERR_NOMEM;
+    json_object_object_add(o, "text", json_object_new_string_len(text, (int)len));
+    err = rose_sse_event(req, "token", o);
+    json_object_put(o);
+    return err;
+}
+
+enum rose_err
+rose_sse_audio(void *req, const char *url, size_t index, const char *text)
+{
+    struct json_object *o = json_object_new_object();
+    enum rose_err err;
+
+    if (o == NULL)
+        return ROSE_ERR_NOMEM;
+    json_object_object_add(o, "url", json_object_new_string(url));
+    json_object_object_add(o, "index", json_object_new_int64((int64_t)index));
+    if (text[0])
+        json_object_object_add(o, "text", json_object_new_string(text));
+    err = rose_sse_event(req, "audio", o);
+    json_object_put(o);
+    return err;
+}
+
 void
 rose_sse_error(struct rose_req *req, enum rose_err err, const char *message)
 {

@@ -152,6 +152,12 @@ enum rose_err rose_reply_stream_write(struct rose_req *req, const void *data, si
  * "event: EVENT\ndata: <data as one line of JSON>\n\n", flushed. */
 enum rose_err rose_sse_event(struct rose_req *req, const char *event, struct json_object *data);
 
+/* A turn's `token` event {"text"} and `audio` event {"url", "index",
+ * "text"?} (text "" leaves it out).  req is the struct rose_req *: the
+ * signatures let them serve as a turn's on_token and a speaker's callbacks. */
+enum rose_err rose_sse_token(void *req, const char *text, size_t len);
+enum rose_err rose_sse_audio(void *req, const char *url, size_t index, const char *text);
+
 /* An `error` event {error, message, request_id} once a stream has begun and
  * a status can no longer be sent; message NULL: err's own words. */
 void rose_sse_error(struct rose_req *req, enum rose_err err, const char *message);

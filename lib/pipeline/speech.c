@@ -40,9 +40,11 @@ tts_attempt(void *arg, long timeout_ms, struct rose_attempt *a)
     return err;
 }
 
-enum rose_err
-rose_speak(const struct rose_config *cfg, struct rose_store *st, const char *session_id,
-           const char *user_id, const char *text, double deadline, double *provider_ms, char id[37])
+/* Speak text for session_id of user_id; id gets the new audio's id.  A
+ * phrase spoken before comes from the cache with no provider call. */
+static enum rose_err
+speak(const struct rose_config *cfg, struct rose_store *st, const char *session_id,
+      const char *user_id, const char *text, double deadline, double *provider_ms, char id[37])
 {
     struct rose_role_info info;
     struct tts_ctx x;
@@ -116,7 +118,7 @@ rose_speak(const struct rose_config *cfg, struct rose_store *st, const char *ses
 enum rose_err
 rose_speaker_init(struct rose_speaker *sp, const struct rose_config *cfg, struct rose_store *st,
                   const char *session_id, const char *user_id, double deadline,
-                  rose_speaker_audio_fn on_audio, void *arg)
+                  rose_speaker_text_fn on_text, rose_speaker_audio_fn on_audio, void *arg)
 {
     memset(sp, 0, sizeof(*sp));
     sp->cfg = cfg;
@@ -124,6 +126,7 @@ rose_speaker_init(struct rose_speaker *sp, const struct rose_config *cfg, struct
     sp->session_id = session_id;
     sp->user_id = user_id;
     sp->deadline = deadline;
+    sp->on_text = on_text;
     sp->on_audio = on_audio;
     sp->arg = arg;
     rose_buf_init(&sp->pending, ROSE_LLM_RESPONSE_MAX);
@@ -140,25 +143,26 @@ speak_piece(struct rose_speaker *sp, const char *text, size_t len)
 
     if (sp->failed)
         return ROSE_OK;
-    if ((piece = strndup(text, len)) == NULL)
-        return ROSE_ERR_NOMEM;
-    if (rose_text_strip_markup(piece) == 0) {
+    if ((piece = strndup(text, len)) == NULL) {
+        err = ROSE_ERR_NOMEM;
+    } else if (rose_text_strip_markup(piece) == 0) {
         free(piece);
         return ROSE_OK;
+    } else {
+        err = speak(sp->cfg, sp->st, sp->session_id, sp->user_id, piece, sp->deadline,
+                    &sp->provider_ms, id);
+        sp->ms += rose_mono_ms() - t0;
     }
-    err = rose_speak(sp->cfg, sp->st, sp->session_id, sp->user_id, piece, sp->deadline,
-                     &sp->provider_ms, id);
-    sp->ms += rose_mono_ms() - t0;
+    if (err == ROSE_OK) {
+        snprintf(url, sizeof(url), ROSE_SPEECH_URL_PREFIX "%s", id);
+        if (json_object_array_add(sp->urls, json_object_new_string(url)) != 0)
+            err = ROSE_ERR_NOMEM;
+    }
     if (err != ROSE_OK) {
         sp->failed = 1;
-        rose_logf(ROSE_LOG_WARN, "tts_failed", "the rest of the reply is sent as text only");
+        rose_logf(ROSE_LOG_WARN, "tts_failed", "the reply, from here on, is text only");
         free(piece);
         return ROSE_OK;
-    }
-    snprintf(url, sizeof(url), ROSE_SPEECH_URL_PREFIX "%s", id);
-    if (json_object_array_add(sp->urls, json_object_new_string(url)) != 0) {
-        free(piece);
-        return ROSE_ERR_NOMEM;
     }
     err = sp->on_audio ? sp->on_audio(sp->arg, url, json_object_array_length(sp->urls) - 1, piece)
                        : ROSE_OK;
@@ -167,11 +171,14 @@ speak_piece(struct rose_speaker *sp, const char *text, size_t len)
 }
 
 enum rose_err
-rose_speaker_feed(struct rose_speaker *sp, const char *text, size_t len)
+rose_speaker_feed(void *speaker, const char *text, size_t len)
 {
+    struct rose_speaker *sp = speaker;
     enum rose_err err;
     size_t end;
 
+    if (sp->on_text != NULL && (err = sp->on_text(sp->arg, text, len)) != ROSE_OK)
+        return err;
     if ((err = rose_buf_append(&sp->pending, text, len)) != ROSE_OK)
         return err;
     while ((end = rose_text_sentence_end(sp->pending.data, sp->pending.len,
@@ -195,6 +202,12 @@ rose_speaker_finish(struct rose_speaker *sp)
     return err;
 }
 
+enum rose_err
+rose_speaker_say(struct rose_speaker *sp, const char *text)
+{
+    return speak_piece(sp, text, strlen(text));
+}
+
 void
 rose_speaker_free(struct rose_speaker *sp)
 {
@@ -204,15 +217,14 @@ rose_speaker_free(struct rose_speaker *sp)
 }
 
 void
-rose_speech_link(struct rose_store *st, struct json_object *urls, long long message_id)
+rose_speaker_link(struct rose_speaker *sp, long long message_id)
 {
-    size_t i, n = urls != NULL ? json_object_array_length(urls) : 0;
+    size_t i, n = sp->urls != NULL ? json_object_array_length(sp->urls) : 0;
 
+    /* Every URL in sp->urls was made by speak_piece() with the prefix. */
     for (i = 0; i < n && message_id > 0; i++) {
-        const char *url = json_object_get_string(json_object_array_get_idx(urls, i));
-        if (url == NULL || strncmp(url, ROSE_SPEECH_URL_PREFIX, strlen(ROSE_SPEECH_URL_PREFIX)))
-            continue;
-        if (rose_audio_link(st, url + strlen(ROSE_SPEECH_URL_PREFIX), message_id) != ROSE_OK)
+        const char *url = json_object_get_string(json_object_array_get_idx(sp->urls, i));
+        if (rose_audio_link(sp->st, url + strlen(ROSE_SPEECH_URL_PREFIX), message_id) != ROSE_OK)
             rose_logf(ROSE_LOG_WARN, "audio_link_failed",
                       "a spoken piece stays out of the transcript");
     }
