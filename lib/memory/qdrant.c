@@ -160,8 +160,7 @@ request(const struct rose_qdrant_opts *o, const char *method, const char *suffix
     struct rose_pcall pc;
     struct rose_buf url, key;
     struct json_object *reply = NULL, *st;
-    const char *body = NULL, *lines[2] = {NULL, NULL};
-    size_t bodylen = 0;
+    const char *lines[2] = {NULL, NULL};
     enum rose_err err;
 
     memset(res, 0, sizeof(*res));
@@ -176,12 +175,6 @@ request(const struct rose_qdrant_opts *o, const char *method, const char *suffix
     if ((err = rose_pcall_url(&url, o->url)) != ROSE_OK ||
         (err = rose_buf_printf(&url, "/collections/%s%s", collection(o), suffix)) != ROSE_OK)
         goto out;
-    if (req != NULL &&
-        (body = json_object_to_json_string_length(
-             req, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &bodylen)) == NULL) {
-        err = ROSE_ERR_NOMEM;
-        goto out;
-    }
     if ((err = rose_pcall_add_headers(&pc, hdrs)) != ROSE_OK)
         goto out;
     if (o->api_key != NULL && o->api_key[0] != '\0') {
@@ -194,9 +187,9 @@ request(const struct rose_qdrant_opts *o, const char *method, const char *suffix
     if ((err = rose_pcall_open(&pc, url.data, o->connect_timeout_ms, o->timeout_ms, NULL)) !=
         ROSE_OK)
         goto out;
-    if (body != NULL) { /* a POST, or a PUT with the same body handling */
-        curl_easy_setopt(pc.curl, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(pc.curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)bodylen);
+    if (req != NULL) { /* a POST, or a PUT with the same body handling */
+        if ((err = rose_pcall_json_body(&pc, req)) != ROSE_OK)
+            goto out;
         if (strcmp(method, "POST") != 0)
             curl_easy_setopt(pc.curl, CURLOPT_CUSTOMREQUEST, method);
     }

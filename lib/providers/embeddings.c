@@ -163,8 +163,6 @@ rose_embed_texts(const struct rose_embed_opts *o, const char *const *texts, size
     struct rose_pcall pc;
     struct json_object *req = NULL;
     struct rose_buf url;
-    const char *body;
-    size_t bodylen;
     enum rose_err err;
 
     memset(res, 0, sizeof(*res));
@@ -179,9 +177,7 @@ rose_embed_texts(const struct rose_embed_opts *o, const char *const *texts, size
     if ((err = rose_pcall_url(&url, o->base_url)) != ROSE_OK ||
         (err = rose_buf_puts(&url, "/embeddings")) != ROSE_OK)
         goto out;
-    if ((req = build_request(o, texts, n)) == NULL ||
-        (body = json_object_to_json_string_length(
-             req, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &bodylen)) == NULL) {
+    if ((req = build_request(o, texts, n)) == NULL) {
         err = ROSE_ERR_NOMEM;
         goto out;
     }
@@ -189,8 +185,8 @@ rose_embed_texts(const struct rose_embed_opts *o, const char *const *texts, size
         (err = rose_pcall_open(&pc, url.data, o->connect_timeout_ms, o->timeout_ms, o->api_key)) !=
             ROSE_OK)
         goto out;
-    curl_easy_setopt(pc.curl, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(pc.curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)bodylen);
+    if ((err = rose_pcall_json_body(&pc, req)) != ROSE_OK)
+        goto out;
 
     if ((err = rose_pcall_run(&pc)) == ROSE_OK)
         err = read_reply(&pc.body, o, n, res);

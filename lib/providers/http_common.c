@@ -288,6 +288,20 @@ status_error(const struct rose_pcall *pc)
 }
 
 enum rose_err
+rose_pcall_json_body(struct rose_pcall *pc, struct json_object *req)
+{
+    size_t len;
+    const char *body = json_object_to_json_string_length(
+        req, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+
+    if (body == NULL)
+        return ROSE_ERR_NOMEM;
+    curl_easy_setopt(pc->curl, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(pc->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    return ROSE_OK;
+}
+
+enum rose_err
 rose_pcall_perform(struct rose_pcall *pc)
 {
     pc->status = 0;

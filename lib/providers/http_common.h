@@ -18,7 +18,8 @@
  *     pc.errors = ROSE_PCALL_ERRORS_OPENAI;
  *     rose_pcall_url(&url, o->base_url) + the path
  *     rose_pcall_add_headers(&pc, lines)
- *     rose_pcall_open(&pc, url.data, ...) + the body options
+ *     rose_pcall_open(&pc, url.data, ...)
+ *     rose_pcall_json_body(&pc, req)   (or the multipart body)
  *     err = rose_pcall_run(&pc);   → ROSE_OK: a whole 2xx body in pc.body
  *     copy pc.status, .retry_after_s, .error_type... into the result
  *     rose_pcall_free(&pc);
@@ -108,6 +109,13 @@ enum rose_err rose_pcall_add_headers(struct rose_pcall *pc, const char *const *l
  */
 enum rose_err rose_pcall_open(struct rose_pcall *pc, const char *url, long connect_timeout_ms,
                               long timeout_ms, const char *bearer);
+
+/*
+ * Make req, as plain JSON, the request body of the opened pc->curl (POST
+ * unless the caller sets another method).  The text belongs to req, which
+ * must live until the transfer ends.  ROSE_ERR_NOMEM.
+ */
+enum rose_err rose_pcall_json_body(struct rose_pcall *pc, struct json_object *req);
 
 /*
  * libcurl CURLOPT_WRITEFUNCTION: append to pc->body (userdata is pc).  Past

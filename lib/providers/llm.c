@@ -379,8 +379,6 @@ send_request(const struct rose_llm_opts *o, const struct rose_llm_msg *msgs, siz
     const char *hdrs[] = {"Content-Type: application/json",
                           stream ? "Accept: text/event-stream" : "Accept: application/json",
                           "Expect:", NULL};
-    const char *body;
-    size_t bodylen;
     enum rose_err err;
 
     memset(res, 0, sizeof(*res));
@@ -405,20 +403,14 @@ send_request(const struct rose_llm_opts *o, const struct rose_llm_msg *msgs, siz
         goto out;
     if ((err = build_request(o, msgs, n, stream, &req)) != ROSE_OK)
         goto out;
-    body = json_object_to_json_string_length(
-        req, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &bodylen);
-    if (body == NULL) {
-        err = ROSE_ERR_NOMEM;
-        goto out;
-    }
     if (stream && (err = rose_sse_new(on_event, &c, o->max_response_bytes, &c.parser)) != ROSE_OK)
         goto out;
     if ((err = rose_pcall_add_headers(&c.pc, hdrs)) != ROSE_OK ||
         (err = rose_pcall_open(&c.pc, url.data, o->connect_timeout_ms, o->timeout_ms,
                                o->api_key)) != ROSE_OK)
         goto out;
-    curl_easy_setopt(c.pc.curl, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c.pc.curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)bodylen);
+    if ((err = rose_pcall_json_body(&c.pc, req)) != ROSE_OK)
+        goto out;
     /* Our own body callback: a stream goes through the SSE parser. */
     curl_easy_setopt(c.pc.curl, CURLOPT_WRITEFUNCTION, write_body);
     curl_easy_setopt(c.pc.curl, CURLOPT_WRITEDATA, &c);

@@ -166,8 +166,6 @@ rose_tts_speak(const struct rose_tts_opts *o, const char *text, struct rose_tts_
     struct rose_pcall pc;
     struct json_object *req = NULL;
     struct rose_buf url, key;
-    const char *body;
-    size_t bodylen;
     enum rose_err err;
 
     memset(res, 0, sizeof(*res));
@@ -186,18 +184,12 @@ rose_tts_speak(const struct rose_tts_opts *o, const char *text, struct rose_tts_
         goto out;
     if ((err = build_request(o, text, &req)) != ROSE_OK)
         goto out;
-    body = json_object_to_json_string_length(
-        req, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &bodylen);
-    if (body == NULL) {
-        err = ROSE_ERR_NOMEM;
-        goto out;
-    }
     /* ElevenLabs takes its key in xi-api-key (prepare()), OpenAI as a bearer. */
     if ((err = rose_pcall_open(&pc, url.data, o->connect_timeout_ms, o->timeout_ms,
                                o->api == ROSE_TTS_OPENAI ? o->api_key : NULL)) != ROSE_OK)
         goto out;
-    curl_easy_setopt(pc.curl, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(pc.curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)bodylen);
+    if ((err = rose_pcall_json_body(&pc, req)) != ROSE_OK)
+        goto out;
 
     if ((err = rose_pcall_run(&pc)) != ROSE_OK) {
         /* the status, the cap or the transfer decided */
